@@ -1,0 +1,118 @@
+"""The ``hrarchive`` command line: crawl sites into the archive and list the sites."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
+
+
+def project_settings(db: str | None = None, overrides: tuple[str, ...] = ()) -> object:
+    """hrarchive's Scrapy settings, with ``--db`` and ``-s NAME=VALUE`` applied."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "hrarchive.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for pair in overrides:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        settings.set(name, value, priority="cmdline")
+    if db:
+        settings.set("HRARCHIVE_DB", db, priority="cmdline")
+    return settings
+
+
+@click.group()
+@click.version_option(package_name="hrarchive")
+def cli() -> None:
+    """Archive the news of human rights organisations into one SQLite file."""
+
+
+@cli.command()
+@click.argument("sites", nargs=-1)
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="Archive file (default: archive.db in the current folder).")
+@click.option("--profile", "profiles", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Crawl a site from a profile file outside the package (repeatable).")
+@click.option("--base-url", default=None,
+              help="Fetch the site from this base URL instead (a mirror or a local copy); "
+                   "needs exactly one site.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Set a Scrapy or HRARCHIVE_* setting for this run.")
+def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
+          base_url: str | None, overrides: tuple[str, ...]) -> None:
+    """Crawl SITES (all built-in sites when none is named) into the archive.
+
+    Exits with status 1 if any site's run failed or was interrupted.
+
+    \b
+    Examples:
+      hrarchive crawl hrhouse
+      hrarchive crawl hrhouse viasna --db /srv/archive/archive.db
+      hrarchive crawl --profile my-ngo.toml
+      hrarchive crawl hrhouse --base-url http://127.0.0.1:8000
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from hrarchive.spiders.site import spider_for
+
+    settings = project_settings(db, overrides)
+    try:
+        known = load_profiles(settings.getlist("HRARCHIVE_SITES"))  # type: ignore[attr-defined]
+        chosen: list[SiteProfile] = [load_profile(p) for p in profiles]
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    unknown = [s for s in sites if s not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown site(s): {', '.join(unknown)}; "
+                                 f"see `hrarchive sites`", param_hint="SITES")
+    chosen += [known[s] for s in sites]
+    if not chosen:
+        chosen = list(known.values())
+    if base_url and len(chosen) != 1:
+        raise click.BadParameter("--base-url needs exactly one site", param_hint="--base-url")
+    process = CrawlerProcess(settings)  # type: ignore[arg-type]
+    crawlers = []
+    for profile in chosen:
+        crawler = process.create_crawler(spider_for(profile))
+        crawlers.append(crawler)
+        process.crawl(crawler, base_url=base_url)
+    process.start()
+    failed = [c.spider.name if c.spider else "?" for c in crawlers
+              if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
+    if failed:
+        click.echo(f"hrarchive: crawl failed for: {', '.join(failed)}", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the profiles as JSON.")
+@click.option("--sites-dir", "folders", multiple=True, type=click.Path(file_okay=False),
+              help="Also list the profiles in this folder (like HRARCHIVE_SITES).")
+def sites(as_json: bool, folders: tuple[str, ...]) -> None:
+    """List the sites hrarchive can crawl: built-in profiles and user profiles.
+
+    \b
+    Examples:
+      hrarchive sites
+      hrarchive sites --sites-dir ~/my-profiles --json
+    """
+    settings = project_settings()
+    try:
+        profiles = load_profiles([*settings.getlist("HRARCHIVE_SITES"), *folders])  # type: ignore[attr-defined]
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([{"id": p.id, "name": p.name, "base_url": p.base_url,
+                                "languages": list(p.languages), "profile": p.path}
+                               for p in profiles.values()], indent=2, ensure_ascii=False))
+        return
+    for p in profiles.values():
+        where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
+        click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")

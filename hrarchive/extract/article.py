@@ -1,0 +1,151 @@
+"""What a story page says: generic extraction, with a profile's selectors per field.
+
+``extract_article`` is pure: bytes and a URL in, a mapping of raw values out (dates as
+declared or printed; the normalise pipeline makes them ISO 8601).  It never makes
+requests, reads settings or opens the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import lxml.html
+from parsel import Selector
+
+from hrarchive.extract.metadata import declared
+from hrarchive.extract.page import absolute, first, nodes, parse, texts
+from hrarchive.extract.text import clean_html, clean_text, html_to_text
+
+BODY_CANDIDATES = ('[itemprop="articleBody"]', ".entry-content", ".post-content", ".article-body",
+                   ".article__body", ".field--name-body", ".node__content", ".single-content",
+                   ".news-text", ".content-body", "article .content", "article", "main")
+BOILERPLATE = re.compile(
+    r"share|social|related|newsletter|subscribe|cookie|comment|breadcrumb|sidebar|advert|"
+    r"promo|donat|author-box|print|widget|tags|post-meta|entry-meta|pagination|nav", re.I)
+RELATED_HEADING = re.compile(
+    r"related|read (also|more)|see also|more on|more from|читайте также|похожие|по теме|"
+    r"глядзіце|чытайце|à lire aussi|lire aussi|voir aussi|relacionad|les også", re.I)
+TITLE_SEPARATOR = re.compile("\\s+[|\u2013\u2014-]\\s+")
+ATTACHMENT = re.compile(r"\.(pdf|docx?|odt|rtf|xlsx?|pptx?)(\?|$)", re.I)
+DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "form", "header", "footer",
+             "iframe", "button", "svg", "template")
+
+
+def _title(sel: Selector, meta: dict[str, Any], spec: str | None) -> str | None:
+    if spec:
+        return first(sel, spec)
+    h1 = first(sel, "article h1") or first(sel, "main h1") or first(sel, "h1")
+    if meta["title"] or h1 or meta["og_title"]:
+        return meta["title"] or h1 or meta["og_title"]
+    page_title = clean_text(" ".join(sel.css("title::text").getall()))
+    if not page_title:
+        return None
+    part = TITLE_SEPARATOR.split(page_title)[0]  # "Story title | Site name"
+    site = meta["site_name"]
+    return None if site and part.lower() == site.lower() else part
+
+
+def _prune(root: lxml.html.HtmlElement) -> None:
+    """Remove navigation, share buttons, related lists, comments and other chrome."""
+    for element in list(root.iter()):
+        if element is root or element.getparent() is None or not isinstance(element.tag, str):
+            continue
+        classes = f"{element.get('class', '')} {element.get('id', '')}"
+        if element.tag in DROP_TAGS or (classes.strip() and BOILERPLATE.search(classes)):
+            element.drop_tree()
+
+
+def _densest(sel: Selector) -> Selector | None:
+    """The element whose direct paragraphs hold the most text."""
+    best, best_len = None, 0
+    for parent in sel.xpath("//*[p]"):
+        length = sum(len(" ".join(p.css("::text").getall())) for p in parent.xpath("./p"))
+        if length > best_len:
+            best, best_len = parent, length
+    return best
+
+
+def _body_node(sel: Selector, spec: str | None) -> Selector | None:
+    if spec:
+        found = nodes(sel, spec)
+        return found[0] if found else None
+    for candidate in BODY_CANDIDATES:
+        found = sel.css(candidate)
+        if found and len(" ".join(found[0].css("p ::text").getall())) > 200:
+            return found[0]
+    return _densest(sel)
+
+
+def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.HtmlElement | None]:
+    if node is None or isinstance(node.root, str):
+        return None, None, None
+    root = lxml.html.fromstring(node.get())
+    _prune(root)
+    for heading in root.xpath(".//h2|.//h3|.//h4"):
+        if RELATED_HEADING.search(heading.text_content()):
+            heading.drop_tree()  # a related block left inside the body
+    html = clean_html(lxml.html.tostring(root, encoding="unicode"))
+    return html_to_text(html), html, root
+
+
+def _links(anchors: list[Selector], base: Selector) -> list[dict[str, str | None]]:
+    seen: set[str] = set()
+    links = []
+    for anchor in anchors:
+        href = anchor.attrib.get("href", "").strip()
+        url = absolute(base, href) if href else ""
+        if not url.startswith("http") or url in seen:
+            continue
+        seen.add(url)
+        links.append({"url": url, "title": clean_text(" ".join(anchor.css("::text").getall()))})
+    return links
+
+
+def _related(sel: Selector, spec: str | None) -> list[dict[str, str | None]]:
+    if spec:
+        found = nodes(sel, spec)
+        anchors = [a for n in found for a in ([n] if n.root.tag == "a" else n.css("a"))] \
+            if found and not isinstance(found[0].root, str) else []
+        return _links(anchors, sel)
+    for heading in sel.css("h2, h3, h4, .widget-title, .section-title"):
+        if RELATED_HEADING.search(" ".join(heading.css("::text").getall())):
+            container = heading.xpath("./following-sibling::*[.//a][1]")
+            anchors = container.css("h2 a, h3 a, h4 a, .title a") or container.css("a")
+            if anchors:
+                return [link for link in _links(list(anchors), sel) if link["title"]]
+    return []
+
+
+def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,
+                    selectors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything the archive keeps of a story page, as raw values."""
+    sel = parse(body, url, headers)
+    spec = dict(selectors or {})
+    meta = declared(sel)
+    body_text, body_html, body_root = _body(_body_node(sel, spec.get("body")))
+    body_links = _links(list(Selector(root=body_root).css("a")), sel) if body_root is not None \
+        else []
+    published = (first(sel, spec["date"]) if "date" in spec else None) or meta["published"] \
+        or meta["time"]
+    canonical = meta["canonical_url"]
+    return {
+        "url": url,
+        "canonical_url": absolute(sel, canonical) if canonical else None,
+        "title": _title(sel, meta, spec.get("title")),
+        "subtitle": first(sel, spec["subtitle"]) if "subtitle" in spec else None,
+        "authors": texts(sel, spec["authors"]) if "authors" in spec else meta["authors"],
+        "published": published,
+        "modified": (first(sel, spec["modified"]) if "modified" in spec else None)
+        or meta["modified"],
+        "language": (first(sel, spec["language"]) if "language" in spec else None)
+        or meta["language"] or meta["html_lang"],
+        "body_text": body_text,
+        "body_html": body_html,
+        "tags": texts(sel, spec["tags"]) if "tags" in spec else meta["tags"],
+        "image_url": (first(sel, spec["image"]) if "image" in spec else None) or meta["image_url"],
+        "related": _related(sel, spec.get("related")),
+        "links": [link for link in body_links if not ATTACHMENT.search(link["url"] or "")],
+        "attachments": [link for link in body_links if ATTACHMENT.search(link["url"] or "")],
+    }

@@ -1,0 +1,80 @@
+"""Date normal form: ISO 8601, read from what a page prints or declares, never guessed.
+
+A date alone stays a date (``2018-10-18``); a datetime keeps its offset.  A datetime without
+an offset is reduced to its date: the site's time zone is unknown, and the printed day is
+what the site said.  A numeric date whose day and month could be swapped (``05/06/2018``) is
+read only when the site's profile gives its ``date_order``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+ISO_LIKE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})\s*$")
+HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
+HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT)\b)\s*$")
+NOISE = re.compile(r"^\s*(posted|published|updated|date|on|опубликовано|дата)\b[\s:]*", re.I)
+
+
+def _iso(value: datetime, has_time: bool, has_offset: bool) -> str:
+    if has_time and has_offset and value.tzinfo is not None:
+        return value.isoformat()
+    return value.date().isoformat()
+
+
+def _from_iso(text: str) -> str | None:
+    if not ISO_LIKE.match(text):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return _iso(value, "T" in text or " " in text, value.tzinfo is not None)
+
+
+def _ambiguous(text: str, order: str | None) -> bool:
+    match = NUMERIC.match(text)
+    if not match or order:
+        return False
+    first, second = int(match.group(1)), int(match.group(2))
+    return first <= 12 and second <= 12 and first != second
+
+
+@lru_cache(maxsize=8)
+def _settings(order: str | None) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "STRICT_PARSING": True,
+        "REQUIRE_PARTS": ["day", "month", "year"],
+        "PREFER_DATES_FROM": "past",
+    }
+    if order:
+        settings["DATE_ORDER"] = order
+    return settings
+
+
+def parse_date(raw: str | None, languages: Sequence[str] = (),
+               order: str | None = None) -> str | None:
+    """ISO 8601 for a date as printed or declared, or None when it cannot be read for sure."""
+    if raw is None:
+        return None
+    text = " ".join(raw.split())
+    if not text:
+        return None
+    iso = _from_iso(text)
+    if iso:
+        return iso
+    text = NOISE.sub("", text)
+    if _ambiguous(text, order):
+        return None
+    import dateparser  # imported late: it is slow to import and needed only here
+
+    value = dateparser.parse(text, languages=list(languages) or None, settings=_settings(order))
+    if value is None or not (date(1900, 1, 1) <= value.date() <= date(2100, 1, 1)):
+        return None
+    return _iso(value, bool(HAS_TIME.search(text)), bool(HAS_OFFSET.search(text)))

@@ -1,0 +1,122 @@
+"""What a listing page says: its story teasers, in order, and the next page.
+
+With a profile's ``[listing]`` selectors each field is read as told; without them, teasers
+are found generically as repeated blocks (``<article>``, ``.hentry``, ...) holding a
+heading link, and the next page by ``rel=next`` or a "next"/"older" link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsel import Selector
+
+from hrarchive.extract.page import absolute, first, nodes, parse
+from hrarchive.extract.text import clean_text
+
+TEASER_BLOCKS = ("article", ".hentry", ".post", ".views-row", ".news-item", ".teaser",
+                 ".card", "li.item")
+HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 a::attr(href)",
+                ".entry-title a::attr(href)", ".title a::attr(href)", "a::attr(href)")
+DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
+        "[class*=date]")
+NEXT_LINK = re.compile(
+    r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",  # noqa: RUF001
+    re.I)
+
+
+@dataclass
+class Listing:
+    """A listing page's teasers (raw values, as printed) and its next page."""
+
+    teasers: list[dict[str, Any]] = field(default_factory=list)
+    next_page: str | None = None
+
+
+def _generic_blocks(sel: Selector, is_story: Callable[[str], bool]) -> list[Selector]:
+    best: list[Selector] = []
+    for spec in TEASER_BLOCKS:
+        blocks = [b for b in sel.css(spec) if _link(b, None, is_story)]
+        if len(blocks) >= 2 and len(blocks) > len(best):
+            best = blocks
+    return best
+
+
+def _link(block: Selector, spec: str | None, is_story: Callable[[str], bool]) -> str | None:
+    for candidate in (spec,) if spec else HEADING_LINK:
+        for href in block.css(candidate).getall() if not candidate.startswith("xpath:") \
+                else nodes(block, candidate).getall():
+            url = absolute(block, href.strip())
+            if url.startswith("http") and is_story(url):
+                return url
+    return None
+
+
+def _title(block: Selector, url: str, spec: str | None) -> str | None:
+    if spec:
+        return first(block, spec)
+    for anchor in block.css("a"):
+        if absolute(block, anchor.attrib.get("href", "")) == url:
+            text = clean_text(" ".join(anchor.css("::text").getall()))
+            if text:
+                return text
+    return None
+
+
+def _summary(block: Selector, title: str | None, spec: str | None) -> str | None:
+    if spec:
+        return first(block, spec)
+    for text in (clean_text(" ".join(p.css("::text").getall())) for p in block.css("p")):
+        if text and text != title:
+            return text
+    return None
+
+
+def _first_of(block: Selector, specs: tuple[str, ...]) -> str | None:
+    for spec in specs:
+        value = first(block, spec)
+        if value:
+            return value
+    return None
+
+
+def next_page(sel: Selector, spec: str | None = None) -> str | None:
+    """The next listing page: the selector, else ``rel=next``, else a next/older link."""
+    href = first(sel, spec) if spec else None
+    href = href or sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").get()
+    if not href:
+        for anchor in sel.css("a.next, .pagination a, .pager a, .nav-links a, nav a"):
+            label = clean_text(" ".join(anchor.css("::text").getall())) or ""
+            if anchor.attrib.get("href") and (NEXT_LINK.match(label) or
+                                              "next" in anchor.attrib.get("class", "")):
+                href = anchor.attrib["href"]
+                break
+    return absolute(sel, href.strip()) if href else None
+
+
+def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,
+                    selectors: Mapping[str, str] | None = None,
+                    is_story: Callable[[str], bool] = lambda u: True) -> Listing:
+    """The teasers of a listing page, in page order, with the next page's URL."""
+    sel = parse(body, url, headers)
+    spec = dict(selectors or {})
+    blocks = list(nodes(sel, spec["teaser"])) if "teaser" in spec \
+        else _generic_blocks(sel, is_story)
+    teasers = []
+    for block in blocks:
+        link = _link(block, spec.get("url"), is_story)
+        if not link:
+            continue
+        title = _title(block, link, spec.get("title"))
+        teasers.append({
+            "url": link,
+            "title": title,
+            "summary": _summary(block, title, spec.get("summary")),
+            "published": first(block, spec["date"]) if "date" in spec else _first_of(block, DATE),
+            "image_url": first(block, spec.get("image") or "img::attr(src)"),
+            "position": len(teasers) + 1,
+        })
+    return Listing(teasers, next_page(sel, spec.get("next_page")))

@@ -1,0 +1,77 @@
+"""Decoding a saved response and selecting from it with a profile's CSS or XPath selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin
+
+from parsel import Selector, SelectorList
+from w3lib.encoding import html_to_unicode
+
+from hrarchive.extract.text import clean_text, element_text
+
+
+def header(headers: Mapping[Any, Any] | None, name: str) -> str | None:
+    """One response header as text, from a plain mapping or Scrapy's ``Headers``."""
+    if not headers:
+        return None
+    for key, value in headers.items():
+        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key_text.lower() == name.lower():
+            if isinstance(value, list | tuple):
+                value = value[0] if value else None
+            if isinstance(value, bytes):
+                return value.decode("latin-1")
+            return None if value is None else str(value)
+    return None
+
+
+def decode(body: bytes, headers: Mapping[Any, Any] | None = None) -> str:
+    """The page's text, by its Content-Type charset, then BOM, then ``<meta charset>``."""
+    _, text = html_to_unicode(header(headers, "Content-Type"), body)
+    return str(text)
+
+
+def parse(body: bytes, url: str, headers: Mapping[Any, Any] | None = None) -> Selector:
+    return Selector(text=decode(body, headers), base_url=url)
+
+
+def absolute(sel: Selector, href: str) -> str:
+    """``href`` resolved against the page the selector belongs to."""
+    base = getattr(sel.root, "base_url", None)
+    return urljoin(base, href.strip()) if base else href.strip()
+
+
+def nodes(sel: Selector | SelectorList, spec: str) -> SelectorList:
+    """Apply a profile selector: CSS, or XPath when prefixed ``xpath:``."""
+    if spec.startswith("xpath:"):
+        return sel.xpath(spec.removeprefix("xpath:"))
+    return sel.css(spec)
+
+
+def value_of(node: Selector) -> str:
+    """An element's visible text, or a selected attribute or text node as it is."""
+    root = node.root
+    if isinstance(root, str):
+        return root
+    if hasattr(root, "tag") and isinstance(root.tag, str):
+        return element_text(root)
+    return str(node.get())
+
+
+def texts(sel: Selector | SelectorList, spec: str | None) -> list[str]:
+    """Cleaned, non-empty values a selector finds, in page order."""
+    if not spec:
+        return []
+    found = (clean_text(value_of(n)) for n in nodes(sel, spec))
+    return [t for t in found if t]
+
+
+def first(sel: Selector | SelectorList, spec: str | None) -> str | None:
+    values = texts(sel, spec)
+    if not values:
+        return None
+    if spec and "::text" in spec:
+        return clean_text(" ".join(values))  # a text selector may split around inline tags
+    return values[0]

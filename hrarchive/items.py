@@ -1,0 +1,59 @@
+"""The items spiders yield: the contract between spiders and pipelines.
+
+Spiders fill them with raw values as found on the page (a date as printed, a URL as
+linked); the normalise pipeline makes them canonical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Link:
+    """A link from a story: under "Related articles", inside the body, or an attachment."""
+
+    url: str
+    title: str | None = None
+    kind: str = "related"  # related | body | attachment
+
+
+@dataclass
+class Teaser:
+    """How a listing page presents a story."""
+
+    site: str
+    listing_url: str
+    url: str
+    title: str | None = None
+    summary: str | None = None
+    published: str | None = None  # as printed ("October 18, 2018"); ISO 8601 after normalise
+    published_raw: str | None = None  # set by normalise: the date exactly as printed
+    image_url: str | None = None
+    position: int | None = None
+
+
+@dataclass
+class Article:
+    """A story page itself."""
+
+    site: str
+    url: str  # the URL it was fetched from
+    canonical_url: str | None = None
+    title: str | None = None
+    subtitle: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    published_raw: str | None = None
+    modified: str | None = None
+    modified_raw: str | None = None
+    language: str | None = None
+    body_text: str | None = None
+    body_html: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    attachments: list[Link] = field(default_factory=list)
+    related: list[Link] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    etag: str | None = None  # HTTP validators, for conditional re-requests
+    last_modified: str | None = None

@@ -1,0 +1,1 @@
+"""Item pipelines, one job each, wired in flow order by ``ITEM_PIPELINES``."""

@@ -1,0 +1,109 @@
+"""Store pipeline: write items to the archive, one crawl row per run, batches committed
+on a timer and when the spider closes, on errors too."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from twisted.internet import task
+
+from hrarchive.items import Article, Teaser
+from hrarchive.store import Archive
+
+logger = logging.getLogger(__name__)
+
+
+def crawl_status(reason: str, stats: dict[str, Any]) -> tuple[str, str]:
+    """(status, reason) of a run that closed with Scrapy's ``reason`` and ``stats``."""
+    if reason == "shutdown":
+        return "interrupted", reason
+    if reason != "finished":
+        return "failed", reason
+    if not stats.get("hrarchive/listing/read") and not stats.get("hrarchive/article/read"):
+        return "failed", "no listing or story page could be read"
+    return "finished", reason
+
+
+def counts(stats: dict[str, Any]) -> dict[str, int]:
+    def get(key: str) -> int:
+        return int(stats.get(key, 0))
+    return {
+        "requests": get("downloader/request_count"),
+        "responses": get("downloader/response_count"),
+        "articles_new": get("hrarchive/store/article_new"),
+        "articles_changed": get("hrarchive/store/article_changed"),
+        "articles_unchanged": get("hrarchive/store/article_unchanged"),
+        "teasers_new": get("hrarchive/store/teaser_new"),
+        "teasers_seen": get("hrarchive/store/teaser_seen"),
+        "dropped": get("item_dropped_count"),
+        "errors": get("hrarchive/errors"),
+    }
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.crawl_id: int | None = None
+        self._flusher: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        settings = self.crawler.settings
+        spider = self.crawler.spider
+        self.archive = Archive(settings.get("HRARCHIVE_DB"),
+                               batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
+                               commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
+        profile = getattr(spider, "profile", None)
+        site = profile.id if profile else str(getattr(spider, "name", "unknown"))
+        if profile:
+            self.archive.save_site({"id": profile.id, "name": profile.name,
+                                    "base_url": profile.base_url,
+                                    "languages": list(profile.languages),
+                                    "profile_path": profile.path})
+        self.crawl_id = self.archive.start_crawl(site, getattr(spider, "run_options", {}),
+                                                 settings.get("LOG_FILE"))
+        self._flusher = task.LoopingCall(self.archive.commit)
+        self._flusher.start(settings.getfloat("HRARCHIVE_COMMIT_SECONDS"), now=False)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.archive is not None and self.crawler.stats is not None
+        data = ItemAdapter(item).asdict()
+        if isinstance(item, Article):
+            outcome = self.archive.save_article(data, self.crawl_id)
+            self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
+        elif isinstance(item, Teaser):
+            outcome = self.archive.save_teaser(data, self.crawl_id)
+            self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
+        return item
+
+    def close_spider(self) -> None:
+        """Commit what is written; the run's outcome is recorded once Scrapy says why it closed."""
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        if self.archive is not None:
+            self.archive.commit()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is None or self.crawl_id is None:
+            return
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        status, why = crawl_status(reason, stats)
+        try:
+            self.archive.finish_crawl(self.crawl_id, status, why, counts(stats), stats)
+            self.crawler.stats.set_value("hrarchive/crawl_status", status)
+            if status != "finished":
+                logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
+        finally:
+            self.archive.close()
+            self.archive = None

@@ -1,0 +1,134 @@
+"""Site profiles: a site described as data (TOML), built in or supplied by the user.
+
+A profile needs only ``id``, ``name`` and one way in (``start_urls``, ``feeds`` or
+``sitemaps``); every selector is optional and overrides generic extraction for its field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+BUILTIN_DIR = Path(__file__).parent / "sites"
+LISTING_FIELDS = ("teaser", "url", "title", "date", "summary", "image", "next_page")
+ARTICLE_FIELDS = ("title", "subtitle", "date", "modified", "authors", "body", "tags",
+                  "image", "related", "language")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used, with the reason and the file."""
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """One site: where to start, how its pages are read, and its languages."""
+
+    id: str
+    name: str
+    base_url: str = ""
+    languages: tuple[str, ...] = ()
+    start_urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    article_url: str | None = None
+    date_order: str | None = None  # "DMY", "MDY" or "YMD" for numeric dates
+    trailing_slash: str | None = None  # "add" or "strip": the site's URL convention
+    listing: dict[str, str] = field(default_factory=dict)
+    article: dict[str, str] = field(default_factory=dict)
+    path: str | None = None  # the file it was read from
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url or (self.start_urls + self.feeds + self.sitemaps)[0]).netloc
+
+    def is_article_url(self, url: str) -> bool:
+        """Whether a link looks like a story, by the profile's ``article_url`` regex."""
+        return self.article_url is None or re.search(self.article_url, url) is not None
+
+
+def _strings(data: dict[str, Any], key: str, source: Path) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"{source}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _selectors(data: dict[str, Any], table: str, known: Iterable[str],
+               source: Path) -> dict[str, str]:
+    section = data.get(table, {})
+    if not isinstance(section, dict):
+        raise ProfileError(f"{source}: [{table}] must be a table")
+    unknown = set(section) - set(known)
+    if unknown:
+        raise ProfileError(f"{source}: unknown [{table}] keys: {', '.join(sorted(unknown))}")
+    return {k: str(v) for k, v in section.items()}
+
+
+def load_profile(path: str | Path) -> SiteProfile:
+    """Read and check one profile file."""
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"{source}: {exc}") from exc
+    for key in ("id", "name"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise ProfileError(f"{source}: '{key}' is required")
+    if not SLUG.match(data["id"]):
+        raise ProfileError(f"{source}: id {data['id']!r} must be a lower-case slug")
+    start_urls = _strings(data, "start_urls", source)
+    feeds = _strings(data, "feeds", source)
+    sitemaps = _strings(data, "sitemaps", source)
+    if not (start_urls or feeds or sitemaps):
+        raise ProfileError(f"{source}: give at least one of start_urls, feeds, sitemaps")
+    order = data.get("date_order")
+    if order is not None and order not in {"DMY", "MDY", "YMD"}:
+        raise ProfileError(f"{source}: date_order must be DMY, MDY or YMD")
+    slash = data.get("trailing_slash")
+    if slash is not None and slash not in {"add", "strip"}:
+        raise ProfileError(f"{source}: trailing_slash must be 'add' or 'strip'")
+    if data.get("article_url") is not None:
+        try:
+            re.compile(data["article_url"])
+        except re.error as exc:
+            raise ProfileError(f"{source}: article_url is not a valid regex: {exc}") from exc
+    known = {"id", "name", "base_url", "languages", "start_urls", "feeds", "sitemaps",
+             "article_url", "date_order", "trailing_slash", "listing", "article"}
+    unknown = set(data) - known
+    if unknown:
+        raise ProfileError(f"{source}: unknown keys: {', '.join(sorted(unknown))}")
+    return SiteProfile(
+        id=data["id"],
+        name=data["name"],
+        base_url=str(data.get("base_url", "")),
+        languages=_strings(data, "languages", source),
+        start_urls=start_urls,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        article_url=data.get("article_url"),
+        date_order=order,
+        trailing_slash=slash,
+        listing=_selectors(data, "listing", LISTING_FIELDS, source),
+        article=_selectors(data, "article", ARTICLE_FIELDS, source),
+        path=str(source),
+    )
+
+
+def load_profiles(folders: Iterable[str | Path] = ()) -> dict[str, SiteProfile]:
+    """Built-in profiles, then those in ``folders``; a user profile replaces a built-in one."""
+    profiles: dict[str, SiteProfile] = {}
+    for folder in (BUILTIN_DIR, *map(Path, folders)):
+        if not Path(folder).is_dir():
+            raise ProfileError(f"{folder}: no such profile folder")
+        for file in sorted(Path(folder).glob("*.toml")):
+            profile = load_profile(file)
+            profiles[profile.id] = profile
+    return profiles

@@ -1,0 +1,1 @@
+"""Spiders: one profile-driven spider class; every site profile becomes a spider of it."""

@@ -1,0 +1,224 @@
+"""The archive writer: the only code that writes to SQLite.
+
+Semantics: a story is its canonical URL (a trailing-slash variant is the same story); a
+changed story gets a new version and keeps the old; the same content under another URL is
+recorded as an alias, not stored twice; a teaser seen again only updates ``last_seen``.
+Writes are batched in transactions, committed every ``batch_size`` writes or
+``commit_seconds``, and on ``commit()``/``close()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+
+from hrarchive.extract.urls import slash_variant
+from hrarchive.store.migrations import migrate
+
+Clock = Callable[[], datetime]
+ARTICLE_CONTENT = ("title", "subtitle", "authors", "published", "body_text", "tags", "language")
+TEASER_CONTENT = ("title", "summary", "published")
+VERSION_FIELDS = ("title", "subtitle", "authors", "published", "published_raw", "modified",
+                  "modified_raw", "language", "body_text", "body_html", "tags", "image_url")
+LINK_KINDS = ("related", "links", "attachments")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_hash(record: Mapping[str, Any], fields: Iterable[str]) -> str:
+    data = json.dumps({f: record.get(f) for f in fields}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) an archive file in WAL mode, migrated to the current schema."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    db.execute("PRAGMA busy_timeout = 30000")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    migrate(db)
+    return db
+
+
+class Archive:
+    """Writes crawl results into an archive database."""
+
+    def __init__(self, db: Database | str | Path, clock: Clock = utcnow, batch_size: int = 200,
+                 commit_seconds: float = 2.0) -> None:
+        self.db = db if isinstance(db, Database) else open_database(db)
+        if isinstance(db, Database):
+            migrate(db)
+        self.clock = clock
+        self.batch_size = batch_size
+        self.commit_seconds = commit_seconds
+        self._pending = 0
+        self._since = time.monotonic()
+
+    # --- transactions -----------------------------------------------------------------------
+    def _t(self, name: str) -> Table:
+        table = self.db[name]
+        assert isinstance(table, Table)
+        return table
+
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def _begin(self) -> None:
+        if not self.db.conn.in_transaction:
+            self.db.begin()
+            self._since = time.monotonic()
+
+    def _wrote(self) -> None:
+        self._pending += 1
+        if self._pending >= self.batch_size or \
+                time.monotonic() - self._since >= self.commit_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the open batch, if any."""
+        self.db.commit()
+        self._pending = 0
+        self._since = time.monotonic()
+
+    def close(self) -> None:
+        self.commit()
+        self.db.close()
+
+    # --- sites and crawls -------------------------------------------------------------------
+    def save_site(self, site: Mapping[str, Any]) -> None:
+        self._begin()
+        self._t("sites").upsert(dict(site), pk="id")
+        self.commit()
+
+    def start_crawl(self, site: str, options: Mapping[str, Any] | None = None,
+                    log_file: str | None = None) -> int:
+        self._begin()
+        crawl_id = self._t("crawls").insert({
+            "site": site, "started": self._now(), "status": "running",
+            "options": json.dumps(dict(options or {}), sort_keys=True), "log_file": log_file,
+        }).last_pk
+        self.commit()
+        return int(crawl_id)
+
+    def finish_crawl(self, crawl_id: int, status: str, reason: str,
+                     counts: Mapping[str, int], stats: Mapping[str, Any]) -> None:
+        self._begin()
+        self._t("crawls").update(crawl_id, {
+            "finished": self._now(), "status": status, "finish_reason": reason, **counts,
+            "stats": json.dumps(stats, sort_keys=True, default=str),
+        })
+        self.commit()
+
+    # --- stories ----------------------------------------------------------------------------
+    def _find_article(self, url: str) -> dict[str, Any] | None:
+        for candidate in (url, slash_variant(url)):
+            row = self.db.execute("select * from articles where url = ?", [candidate]).fetchone()
+            if row is None:
+                alias = self.db.execute("select article_id from article_aliases where url = ?",
+                                        [candidate]).fetchone()
+                if alias:
+                    row = self.db.execute("select * from articles where id = ?",
+                                          [alias[0]]).fetchone()
+            if row is not None:
+                cursor = self.db.execute("select * from articles limit 0")
+                return dict(zip([d[0] for d in cursor.description], row, strict=True))
+        return None
+
+    def _alias(self, url: str, article_id: int, reason: str, now: str) -> None:
+        self._t("article_aliases").insert(
+            {"url": url, "article_id": article_id, "reason": reason, "first_seen": now},
+            pk="url", ignore=True)
+
+    def save_article(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
+        """Archive one story; returns ``new``, ``changed``, ``unchanged`` or ``alias``."""
+        self._begin()
+        now = self._now()
+        url = item.get("canonical_url") or item["url"]
+        digest = content_hash(item, ARTICLE_CONTENT)
+        version_data = {f: item.get(f) for f in VERSION_FIELDS}
+        fetch = {"last_seen": now, "fetched_url": item["url"], "etag": item.get("etag"),
+                 "last_modified": item.get("last_modified"), "crawl_id": crawl_id}
+        existing = self._find_article(url)
+        outcome = "unchanged"
+        if existing is None:
+            twin = self.db.execute("select id from articles where site = ? and content_hash = ?",
+                                   [item["site"], digest]).fetchone()
+            if twin:
+                self._alias(url, twin[0], "same-content", now)
+                self._wrote()
+                return "alias"
+            row = {"site": item["site"], "url": url, **version_data, "content_hash": digest,
+                   "version": 1, "first_seen": now, "last_changed": now, **fetch}
+            row.pop("body_html")
+            article_id = int(self._t("articles").insert(row).last_pk)
+            self._add_version(article_id, 1, item, digest, crawl_id, now)
+            outcome = "new"
+        else:
+            article_id = int(existing["id"])
+            changes: dict[str, Any] = dict(fetch)
+            if existing["content_hash"] != digest:
+                version = int(existing["version"]) + 1
+                self._add_version(article_id, version, item, digest, crawl_id, now)
+                changes.update({k: v for k, v in version_data.items() if k != "body_html"})
+                changes.update({"content_hash": digest, "version": version, "last_changed": now})
+                outcome = "changed"
+            self._t("articles").update(article_id, changes)
+        if item["url"] != url:
+            self._alias(item["url"], article_id, "fetched", now)
+        self._save_links(article_id, item, now)
+        self._wrote()
+        return outcome
+
+    def _add_version(self, article_id: int, version: int, item: Mapping[str, Any], digest: str,
+                     crawl_id: int | None, now: str) -> None:
+        self._t("article_versions").insert({
+            "article_id": article_id, "version": version, "crawl_id": crawl_id, "seen": now,
+            "url": item["url"], **{f: item.get(f) for f in VERSION_FIELDS},
+            "content_hash": digest,
+        })
+
+    def _save_links(self, article_id: int, item: Mapping[str, Any], now: str) -> None:
+        rows = [{"from_id": article_id, "to_url": link["url"], "kind": link.get("kind") or kind,
+                 "title": link.get("title"), "first_seen": now, "last_seen": now}
+                for kind in LINK_KINDS for link in item.get(kind) or []]
+        if not rows:
+            return
+        links = self._t("links")
+        links.insert_all(rows, ignore=True)
+        self.db.execute(
+            "update links set last_seen = ? where from_id = ? and last_seen != ?",
+            [now, article_id, now])
+
+    # --- teasers ----------------------------------------------------------------------------
+    def save_teaser(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
+        """Archive one teaser; returns ``new`` or ``seen``."""
+        self._begin()
+        now = self._now()
+        digest = content_hash(item, TEASER_CONTENT)
+        cursor = self.db.execute(
+            "update teasers set last_seen = ?, crawl_id = ? "
+            "where site = ? and url = ? and content_hash = ?",
+            [now, crawl_id, item["site"], item["url"], digest])
+        outcome = "seen"
+        if cursor.rowcount == 0:
+            self._t("teasers").insert({
+                **{k: item.get(k) for k in ("site", "url", "listing_url", "title", "summary",
+                                            "published", "published_raw", "image_url",
+                                            "position")},
+                "content_hash": digest, "first_seen": now, "last_seen": now, "crawl_id": crawl_id,
+            })
+            outcome = "new"
+        self._wrote()
+        return outcome

@@ -1,0 +1,138 @@
+"""The archive's schema, as data: every table and column with its meaning.
+
+Tables are created from these definitions by the migrations in ``migrations.py``, and the
+schema documentation is generated from them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: type
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    pk: str | tuple[str, ...]
+    unique: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+
+C = Column
+_CONTENT = (
+    C("title", str, "Headline"),
+    C("subtitle", str, "Standfirst or subheading, where the site prints one"),
+    C("authors", str, "Authors, a JSON array of names"),
+    C("published", str, "Publication date, ISO 8601 (a date, or a datetime with its offset)"),
+    C("published_raw", str, "Publication date exactly as printed or declared on the page"),
+    C("modified", str, "Last modification date the page declares, ISO 8601"),
+    C("modified_raw", str, "Modification date as declared on the page"),
+    C("language", str, "Language code of the page (BCP 47, e.g. en, be, ru)"),
+    C("body_text", str, "Story text: Unicode NFC, paragraphs separated by a blank line"),
+)
+_MORE_CONTENT = (
+    C("tags", str, "Tags and countries the site files the story under, a JSON array"),
+    C("image_url", str, "Lead image URL"),
+    C("content_hash", str, "SHA-256 of the story's normalised content; equal hash, equal story"),
+)
+
+TABLES: tuple[Table, ...] = (
+    Table("sites", "One row per site profile crawled into this archive.", (
+        C("id", str, "Site slug, as in `hrarchive crawl SITE`"),
+        C("name", str, "Organisation's name"),
+        C("base_url", str, "The site's home URL"),
+        C("languages", str, "Languages the site publishes in, a JSON array"),
+        C("profile_path", str, "Profile file the site was last crawled with"),
+    ), pk="id"),
+    Table("crawls", "One row per run of a spider: when, how it ended and what it found.", (
+        C("id", int, "Run number"),
+        C("site", str, "Site crawled (sites.id)"),
+        C("started", str, "Start time, UTC, ISO 8601"),
+        C("finished", str, "End time, UTC, ISO 8601; empty while running or after a kill"),
+        C("status", str, "running, finished, failed or interrupted"),
+        C("finish_reason", str, "Scrapy's close reason, and why a run failed"),
+        C("requests", int, "Requests sent"),
+        C("responses", int, "Responses received"),
+        C("articles_new", int, "Stories archived for the first time"),
+        C("articles_changed", int, "Stories whose content changed (a new version)"),
+        C("articles_unchanged", int, "Stories fetched again with the same content"),
+        C("teasers_new", int, "Teasers (or changed teasers) seen for the first time"),
+        C("teasers_seen", int, "Teasers seen again unchanged"),
+        C("dropped", int, "Items dropped by validation (see the log for why)"),
+        C("errors", int, "Pages that failed: HTTP errors, network errors, unreadable pages"),
+        C("stats", str, "Scrapy's crawl stats, a JSON object"),
+        C("options", str, "Options of the run (base URL override, ...), a JSON object"),
+        C("log_file", str, "Log file of the run, where one was written"),
+    ), pk="id", indexes=(("site", "started"),)),
+    Table("articles", "One row per story (its canonical URL), holding its latest version.", (
+        C("id", int, "Story number"),
+        C("site", str, "Site (sites.id)"),
+        C("url", str, "Canonical URL of the story: the story's identity"),
+        *_CONTENT, *_MORE_CONTENT,
+        C("version", int, "Number of distinct versions seen; 1 for a story never changed"),
+        C("first_seen", str, "When the story was first archived, UTC"),
+        C("last_seen", str, "When the story was last fetched, UTC"),
+        C("last_changed", str, "When its content last changed, UTC"),
+        C("fetched_url", str, "URL the latest version was fetched from"),
+        C("etag", str, "HTTP ETag of the latest fetch"),
+        C("last_modified", str, "HTTP Last-Modified of the latest fetch"),
+        C("crawl_id", int, "Run that last fetched the story (crawls.id)"),
+    ), pk="id", unique=(("url",),), indexes=(("site", "published"), ("content_hash",))),
+    Table("article_versions", "One row per distinct content of a story; never overwritten.", (
+        C("article_id", int, "Story (articles.id)"),
+        C("version", int, "1 for the first content seen, then 2, 3, ..."),
+        C("crawl_id", int, "Run that found this version (crawls.id)"),
+        C("seen", str, "When this version was fetched, UTC"),
+        C("url", str, "URL this version was fetched from"),
+        *_CONTENT,
+        C("body_html", str, "Story body as cleaned HTML (no scripts, styles or forms)"),
+        *_MORE_CONTENT,
+    ), pk=("article_id", "version")),
+    Table("article_aliases", "Other URLs under which a story was found: fetched URLs that "
+          "redirect or declare a canonical, and copies with the same content.", (
+        C("url", str, "The other URL"),
+        C("article_id", int, "Story it leads to (articles.id)"),
+        C("reason", str, "fetched (the page named another canonical URL) or same-content"),
+        C("first_seen", str, "When it was first seen, UTC"),
+    ), pk="url", indexes=(("article_id",),)),
+    Table("teasers", "One row per distinct presentation of a story on a listing page.", (
+        C("id", int, "Teaser number"),
+        C("site", str, "Site (sites.id)"),
+        C("url", str, "Story URL it links to; joins articles.url"),
+        C("listing_url", str, "Listing page it was first seen on"),
+        C("title", str, "Title as the listing shows it"),
+        C("summary", str, "Summary as the listing shows it"),
+        C("published", str, "Date as the listing shows it, ISO 8601"),
+        C("published_raw", str, "Date exactly as printed on the listing"),
+        C("image_url", str, "Teaser image URL"),
+        C("position", int, "Position on the listing page, from 1"),
+        C("content_hash", str, "SHA-256 of title, summary and date; a change makes a new row"),
+        C("first_seen", str, "When first seen, UTC"),
+        C("last_seen", str, "When last seen, UTC"),
+        C("crawl_id", int, "Run that last saw it (crawls.id)"),
+    ), pk="id", unique=(("site", "url", "content_hash"),), indexes=(("url",),)),
+    Table("links", "One row per link from a story: related articles, body links, attachments.", (
+        C("id", int, "Link number"),
+        C("from_id", int, "Story the link is on (articles.id)"),
+        C("to_url", str, "Where it points, normalised"),
+        C("kind", str, "related, body or attachment"),
+        C("title", str, "Link text"),
+        C("first_seen", str, "When first seen, UTC"),
+        C("last_seen", str, "When last seen, UTC"),
+    ), pk="id", unique=(("from_id", "to_url", "kind"),), indexes=(("to_url",),)),
+)
+
+FTS_TABLE = "articles_fts"
+FTS_COLUMNS = ("title", "subtitle", "body_text")
+
+
+def table(name: str) -> Table:
+    return next(t for t in TABLES if t.name == name)

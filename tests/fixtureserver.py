@@ -1,0 +1,174 @@
+"""A real HTTP server on 127.0.0.1 that serves a fixture site's saved pages.
+
+Each case folder under ``tests/fixtures/<site>/`` is served at its ``meta.json`` URL's path
+and query, with its recorded status and headers and its body bytes untouched.  Tests may
+change the routes while the server runs (``site.put``/``site.remove``) to simulate a site
+that publishes, edits or deletes stories.  Every request is logged in ``site.hits``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Page:
+    """One response the server can give."""
+
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    """One saved page: its folder, metadata and expectations."""
+
+    site: str
+    name: str
+    path: Path
+    meta: dict
+    body: bytes
+
+    @property
+    def url(self) -> str:
+        return str(self.meta["url"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", "other"))
+
+    @property
+    def expected(self) -> dict | None:
+        file = self.path / "expected.json"
+        return json.loads(file.read_text("utf-8")) if file.exists() else None
+
+    def page(self) -> Page:
+        status = int(self.meta.get("status", 200))
+        return Page(self.body, status, dict(self.meta.get("headers", {})))
+
+
+def route_of(url: str) -> str:
+    """The part of a URL the server routes on: path and query."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def load_cases(site: str, root: Path = FIXTURES) -> list[Case]:
+    """Every saved page of a fixture site, sorted by case name."""
+    cases = []
+    for meta_file in sorted((root / site).glob("*/meta.json")):
+        folder = meta_file.parent
+        bodies = sorted(folder.glob("body.*"))
+        if not bodies:
+            raise FileNotFoundError(f"{folder}: no body.* file")
+        meta = json.loads(meta_file.read_text("utf-8"))
+        cases.append(Case(site, folder.name, folder, meta, bodies[0].read_bytes()))
+    return cases
+
+
+def fixture_sites(root: Path = FIXTURES) -> list[str]:
+    """Names of all fixture sites (folders holding at least one case)."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/meta.json")))
+
+
+class FixtureSite:
+    """A fixture site served over HTTP on 127.0.0.1 (port 0 picks a free one)."""
+
+    def __init__(self, routes: Mapping[str, Page], port: int = 0) -> None:
+        self.routes: dict[str, Page] = dict(routes)
+        self.hits: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @classmethod
+    def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES) -> FixtureSite:
+        return cls({route_of(c.url): c.page() for c in load_cases(site, root)}, port)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def put(self, path: str, page: Page) -> None:
+        with self._lock:
+            self.routes[path] = page
+
+    def remove(self, path: str) -> None:
+        with self._lock:
+            self.routes.pop(path, None)
+
+    def start(self) -> FixtureSite:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FixtureSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _lookup(self, path: str) -> Page | None:
+        with self._lock:
+            self.hits.append(path)
+            return self.routes.get(path)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                page = site._lookup(self.path)
+                if page is None:
+                    page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
+                                {"Content-Type": "text/html; charset=UTF-8"})
+                self.send_response(page.status)
+                for name, value in page.headers.items():
+                    if name.lower() not in {"content-length", "transfer-encoding",
+                                            "content-encoding", "connection"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(page.body)))
+                self.end_headers()
+                self.wfile.write(page.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+def iter_all_cases(root: Path = FIXTURES) -> Iterator[Case]:
+    for site in fixture_sites(root):
+        yield from load_cases(site, root)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", help="fixture site, a folder under tests/fixtures/")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    with FixtureSite.from_fixtures(args.site, args.port) as server:
+        print(f"serving {args.site} at {server.base_url}  "
+              f"(hrarchive crawl {args.site} --base-url {server.base_url})", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

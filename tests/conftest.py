@@ -1,0 +1,64 @@
+"""Shared test helpers: fixture sites served on 127.0.0.1 and real crawls of them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from tests.fixtureserver import FixtureSite
+
+ROOT = Path(__file__).parent.parent
+FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+        "RETRY_TIMES=0", "LOG_LEVEL=INFO")
+
+
+@dataclass
+class CrawlResult:
+    """A finished ``hrarchive crawl`` subprocess and the archive it wrote."""
+
+    returncode: int
+    output: str
+    db_path: Path
+
+    @property
+    def db(self) -> Database:
+        return Database(self.db_path)
+
+
+def run_hrarchive(*args: str, cwd: Path = ROOT, timeout: float = 180,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the ``hrarchive`` command line in a fresh Python process."""
+    return subprocess.run([sys.executable, "-m", "hrarchive", *args], cwd=cwd, timeout=timeout,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def crawl(site: str, server: FixtureSite, db_path: Path, *extra: str,
+          settings: tuple[str, ...] = FAST) -> CrawlResult:
+    """Crawl a fixture site through the real Scrapy engine into ``db_path``."""
+    args = ["crawl", site, "--db", str(db_path), "--base-url", server.base_url]
+    for setting in settings:
+        args += ["-s", setting]
+    done = run_hrarchive(*args, *extra)
+    return CrawlResult(done.returncode, done.stdout + done.stderr, db_path)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[str], FixtureSite]]:
+    """Start fixture sites on free ports; all are stopped after the test."""
+    started: list[FixtureSite] = []
+
+    def start(site: str) -> FixtureSite:
+        server = FixtureSite.from_fixtures(site).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

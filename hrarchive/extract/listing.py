@@ -24,7 +24,7 @@ HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 
 DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
         "[class*=date]")
 NEXT_LINK = re.compile(
-    r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",  # noqa: RUF001
+    r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",
     re.I)
 
 
@@ -105,7 +105,7 @@ def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
     spec = dict(selectors or {})
     blocks = list(nodes(sel, spec["teaser"])) if "teaser" in spec \
         else _generic_blocks(sel, is_story)
-    teasers = []
+    teasers: list[dict[str, Any]] = []
     for block in blocks:
         link = _link(block, spec.get("url"), is_story)
         if not link:

@@ -19,6 +19,12 @@ def test_crawl_archives_stories_teasers_and_related_links(
             c.meta.get("bad") not in {"no-title", "404"}]
     paths = {row["url"].removeprefix(server.base_url) for row in db["articles"].rows}
     assert paths == {c.url.removeprefix("https://humanrightshouse.org") for c in good}
+    stored = {row["url"].removeprefix(server.base_url): row for row in db["articles"].rows}
+    for case in good:
+        row = stored[case.url.removeprefix("https://humanrightshouse.org")]
+        expected = case.expected or {}
+        assert row["title"] == expected["title"], case.name
+        assert row["published"] == expected["published"], case.name  # ISO 8601, or None
     assert db["teasers"].count >= 7
     assert db.execute("select count(*) from links where kind = 'related'").fetchone()[0] >= 8
     run = next(db["crawls"].rows)

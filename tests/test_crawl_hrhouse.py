@@ -33,6 +33,26 @@ def test_crawl_archives_stories_teasers_and_related_links(
     assert run["errors"] == 1 and run["dropped"] >= 1  # the 404 story; the untitled page
 
 
+def test_bad_pages_are_logged_with_their_url_and_the_rest_archived(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    server = serve("hrhouse")
+    result = crawl("hrhouse", server, tmp_path / "archive.db")
+    assert result.returncode == 0, result.output
+    bad = {c.meta["bad"]: c.url.replace("https://humanrightshouse.org", server.base_url)
+           for c in load_cases("hrhouse") if c.meta.get("bad")}
+    assert set(bad) == {"no-date", "no-title", "broken-html", "404"}
+    assert f"HTTP 404 for {bad['404']}" in result.output
+    assert f"article without title: {bad['no-title']}" in result.output
+    assert f"Story without a readable date (kept): {bad['no-date']}" in result.output
+    urls = {row["url"]: row for row in result.db["articles"].rows}
+    assert urls[bad["no-date"]]["published"] is None
+    assert urls[bad["broken-html"]]["body_text"]  # truncated page: what is there is kept
+    assert bad["no-title"] not in urls and bad["404"] not in urls
+    stats = next(result.db["crawls"].rows)["stats"]
+    assert '"hrarchive/errors/http_404": 1' in stats
+    assert '"hrarchive/validate/dropped_article_no_title": 1' in stats
+
+
 def test_second_crawl_adds_only_its_crawl_row(
         serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
     server = serve("hrhouse")

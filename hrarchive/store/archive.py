@@ -40,6 +40,12 @@ def content_hash(record: Mapping[str, Any], fields: Iterable[str]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+def _pk(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer primary key, got {value!r}")
+    return value
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) an archive file in WAL mode, migrated to the current schema."""
     if str(path) != ":memory:":
@@ -105,12 +111,12 @@ class Archive:
     def start_crawl(self, site: str, options: Mapping[str, Any] | None = None,
                     log_file: str | None = None) -> int:
         self._begin()
-        crawl_id = self._t("crawls").insert({
+        row = self._t("crawls").insert({
             "site": site, "started": self._now(), "status": "running",
             "options": json.dumps(dict(options or {}), sort_keys=True), "log_file": log_file,
-        }).last_pk
+        })
         self.commit()
-        return int(crawl_id)
+        return _pk(row.last_pk)
 
     def finish_crawl(self, crawl_id: int, status: str, reason: str,
                      counts: Mapping[str, int], stats: Mapping[str, Any]) -> None:
@@ -162,7 +168,7 @@ class Archive:
             row = {"site": item["site"], "url": url, **version_data, "content_hash": digest,
                    "version": 1, "first_seen": now, "last_changed": now, **fetch}
             row.pop("body_html")
-            article_id = int(self._t("articles").insert(row).last_pk)
+            article_id = _pk(self._t("articles").insert(row).last_pk)
             self._add_version(article_id, 1, item, digest, crawl_id, now)
             outcome = "new"
         else:

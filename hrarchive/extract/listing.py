@@ -11,11 +11,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
-from hrarchive.extract.page import absolute, first, nodes, parse
+from hrarchive.extract.page import absolute, first, nodes, parse, texts
 from hrarchive.extract.text import clean_text
+from hrarchive.extract.urls import strip_tracking
 
 TEASER_BLOCKS = ("article", ".hentry", ".post", ".views-row", ".news-item", ".teaser",
                  ".card", "li.item")
@@ -23,6 +25,9 @@ HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 
                 ".entry-title a::attr(href)", ".title a::attr(href)", "a::attr(href)")
 DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
         "[class*=date]")
+PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
+PAGE_PARAM = re.compile(r"^(page|paged|p|start|offset|debut[_a-z]*|pg|pagina|strona|from)$", re.I)
+PREVIOUS = re.compile(r"prev|newer|previous|назад|пред|попер|précédent|anterior|nowsze|nyere", re.I)
 NEXT_LINK = re.compile(
     r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",  # noqa: RUF001
     re.I)
@@ -49,7 +54,7 @@ def _link(block: Selector, spec: str | None, is_story: Callable[[str], bool]) ->
     for candidate in (spec,) if spec else HEADING_LINK:
         for href in block.css(candidate).getall() if not candidate.startswith("xpath:") \
                 else nodes(block, candidate).getall():
-            url = absolute(block, href.strip())
+            url = strip_tracking(absolute(block, href.strip()))
             if url.startswith("http") and is_story(url):
                 return url
     return None
@@ -83,18 +88,44 @@ def _first_of(block: Selector, specs: tuple[str, ...]) -> str | None:
     return None
 
 
+def page_number(url: str) -> int:
+    """The page number a listing URL names (``/page/3/``, ``?page=2``, ``?start=20``), or 0."""
+    parts = urlsplit(url)
+    found = PAGE_IN_PATH.search(parts.path)
+    if found:
+        return int(found.group(1))
+    numbers = [int(v) for k, v in parse_qsl(parts.query) if PAGE_PARAM.search(k) and v.isdigit()]
+    return numbers[0] if numbers else 0
+
+
+def _forward(url: str, candidate: str) -> bool:
+    """Whether ``candidate`` lies after ``url`` in the pagination (not a previous page)."""
+    if candidate.split("#")[0] == url.split("#")[0]:
+        return False
+    here, there = page_number(url), page_number(candidate)
+    return there > here or there == here == 0
+
+
 def next_page(sel: Selector, spec: str | None = None) -> str | None:
-    """The next listing page: the selector, else ``rel=next``, else a next/older link."""
-    href = first(sel, spec) if spec else None
-    href = href or sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").get()
-    if not href:
-        for anchor in sel.css("a.next, .pagination a, .pager a, .nav-links a, nav a"):
+    """The next listing page: the profile's selector alone when it gives one; otherwise
+    ``rel=next``, then a link labelled next/older; never a link back to an earlier page."""
+    base = str(getattr(sel.root, "base_url", "") or "")
+    if spec:
+        hrefs = texts(sel, spec)
+    else:
+        hrefs = sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall()
+        for anchor in sel.css("a.next, .pagination a, .pager a, .nav-links a, nav a, "
+                              ".navigation a, .wp-pagenavi a"):
             label = clean_text(" ".join(anchor.css("::text").getall())) or ""
-            if anchor.attrib.get("href") and (NEXT_LINK.match(label) or
-                                              "next" in anchor.attrib.get("class", "")):
-                href = anchor.attrib["href"]
-                break
-    return absolute(sel, href.strip()) if href else None
+            classes = anchor.attrib.get("class", "")
+            if anchor.attrib.get("href") and (NEXT_LINK.match(label) or "next" in classes) \
+                    and not PREVIOUS.search(f"{label} {classes}"):
+                hrefs.append(anchor.attrib["href"])
+    for href in hrefs:
+        url = absolute(sel, href.strip())
+        if url.startswith("http") and (not base or _forward(base, url)):
+            return url
+    return None
 
 
 def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,

@@ -12,8 +12,9 @@ from parsel import Selector
 from hrarchive.extract.text import clean_text
 
 ARTICLE_TYPES = frozenset({
-    "Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle", "AnalysisNewsArticle",
-    "OpinionNewsArticle", "ScholarlyArticle", "PressRelease", "SocialMediaPosting"})
+    "Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle",
+    "AnalysisNewsArticle", "OpinionNewsArticle", "ScholarlyArticle", "PressRelease",
+    "SocialMediaPosting"})
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:

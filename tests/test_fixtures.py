@@ -20,7 +20,8 @@ from sqlite_utils import Database
 from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
 from hrarchive.extract.feed import extract_feed
-from hrarchive.extract.text import clean_block, clean_text
+from hrarchive.extract.stored import stored_article
+from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import normalise_url, same_site
 from hrarchive.profiles import BUILTIN_DIR as BUILTIN
 from hrarchive.profiles import SiteProfile, load_profile, load_profiles
@@ -52,19 +53,9 @@ def _date(raw: str | None, profile: SiteProfile) -> str | None:
     return parse_date(clean_text(raw), profile.languages, profile.date_order)
 
 
-def stored_article(case: Case, profile: SiteProfile) -> dict[str, Any]:
+def stored_of(case: Case, profile: SiteProfile) -> dict[str, Any]:
     data = extract_article(case.body, case.url, case.meta.get("headers"), profile.article)
-    return {
-        "title": clean_text(data["title"]),
-        "published": _date(data["published"], profile),
-        "authors": list(dict.fromkeys(a for a in map(clean_text, data["authors"]) if a)),
-        "tags": list(dict.fromkeys(t for t in map(clean_text, data["tags"]) if t)),
-        "language": clean_text(data["language"].replace("_", "-")) if data["language"] else None,
-        "related": [{"url": _url(r["url"], case.url, profile), "title": clean_text(r["title"])}
-                    for r in data["related"]],
-        "body_text": clean_block(data["body_text"]) or "",
-        "canonical_url": _url(data["canonical_url"], case.url, profile),
-    }
+    return stored_article(data, profile.languages, profile.date_order, profile.trailing_slash)
 
 
 def stored_teasers(teasers: list[dict[str, Any]], base: str,
@@ -87,7 +78,8 @@ def test_fixture_case(case: Case) -> None:
     expected = case.expected
     assert expected is not None
     if case.kind == "article":
-        got = stored_article(case, profile)
+        got = stored_of(case, profile)
+        got["body_text"] = got["body_text"] or ""
         for key in ("title", "published", "authors", "tags", "language", "related"):
             if key in expected:
                 want = expected[key]
@@ -101,8 +93,7 @@ def test_fixture_case(case: Case) -> None:
             assert snippet in got["body_text"], f"missing from body: {snippet!r}"
         for snippet in expected.get("body_excludes", []):
             assert snippet not in got["body_text"], f"in body but must not be: {snippet!r}"
-        if got["canonical_url"]:
-            assert got["canonical_url"] == _url(case.url, case.url, profile)
+        assert got["canonical_url"] == _url(case.url, case.url, profile)
         return
     if case.kind == "feed":
         teasers = extract_feed(case.body, case.url, _is_story(profile))

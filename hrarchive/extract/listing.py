@@ -136,7 +136,7 @@ def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
     spec = dict(selectors or {})
     blocks = list(nodes(sel, spec["teaser"])) if "teaser" in spec \
         else _generic_blocks(sel, is_story)
-    teasers = []
+    teasers: list[dict[str, Any]] = []
     for block in blocks:
         link = _link(block, spec.get("url"), is_story)
         if not link:

@@ -21,10 +21,17 @@ from hrarchive.extract.urls import strip_tracking
 
 TEASER_BLOCKS = ("article", ".hentry", ".post", ".views-row", ".news-item", ".teaser",
                  ".card", "li.item")
+HEADING_ANCHORS = ("h1 a[href], h2 a[href], h3 a[href], h4 a[href], h5 a[href], "
+                   "a[href][class*=title], [class*=title] > a[href]")
+SUMMARY = ("[class*=summary], [class*=excerpt], [class*=teaser], [class*=lead], "
+           "[class*=intro], [class*=chapo], [class*=description], [class*=field-body]")
+HEADINGS = "h1, h2, h3, h4, h5"
+NOT_SUMMARY = re.compile(r"meta|date|byline|author|categor|tag|title|more", re.I)
+DATE_ONLY = re.compile(r"^[\W\d]*$")
 HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 a::attr(href)",
                 ".entry-title a::attr(href)", ".title a::attr(href)", "a::attr(href)")
 DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
-        "[class*=date]")
+        "[class*=date]", "[class*=posted]", "[class*=published]")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
 PAGE_PARAM = re.compile(r"^(page|paged|p|start|offset|debut[_a-z]*|pg|pagina|strona|from)$", re.I)
 PREVIOUS = re.compile(r"prev|newer|previous|назад|пред|попер|précédent|anterior|nowsze|nyere", re.I)
@@ -41,13 +48,43 @@ class Listing:
     next_page: str | None = None
 
 
+def _outside_chrome(node: Selector) -> bool:
+    return not node.xpath("ancestor::nav | ancestor::header | ancestor::footer | ancestor::aside")
+
+
+def _heading_blocks(sel: Selector, is_story: Callable[[str], bool]) -> list[Selector]:
+    """Teasers found from their story links: each heading link to a story, widened to the
+    largest element around it that holds no other story's heading link."""
+    anchors = [a for a in sel.css(HEADING_ANCHORS)
+               if _outside_chrome(a) and is_story(strip_tracking(absolute(sel, a.attrib["href"])))]
+    urls = [strip_tracking(absolute(sel, a.attrib["href"])) for a in anchors]
+    blocks: list[Selector] = []
+    seen: set[str] = set()
+    for anchor, url in zip(anchors, urls, strict=True):
+        if url in seen:
+            continue
+        seen.add(url)
+        block = anchor
+        for parent in anchor.xpath("ancestor::*")[::-1]:
+            if parent.root.tag in {"body", "main", "html"}:
+                break
+            others = {strip_tracking(absolute(sel, h)) for h in
+                      parent.css(HEADING_ANCHORS).xpath("@href").getall()} - {url}
+            headings = len(parent.css(HEADINGS))
+            if others or headings > 1:
+                break  # another story, or a heading of the page around the teaser
+            block = parent
+        blocks.append(block)
+    return blocks
+
+
 def _generic_blocks(sel: Selector, is_story: Callable[[str], bool]) -> list[Selector]:
     best: list[Selector] = []
     for spec in TEASER_BLOCKS:
-        blocks = [b for b in sel.css(spec) if _link(b, None, is_story)]
+        blocks = [b for b in sel.css(spec) if _outside_chrome(b) and _link(b, None, is_story)]
         if len(blocks) >= 2 and len(blocks) > len(best):
             best = blocks
-    return best
+    return best or _heading_blocks(sel, is_story)
 
 
 def _link(block: Selector, spec: str | None, is_story: Callable[[str], bool]) -> str | None:
@@ -64,7 +101,7 @@ def _title(block: Selector, url: str, spec: str | None) -> str | None:
     if spec:
         return first(block, spec)
     for anchor in block.css("a"):
-        if absolute(block, anchor.attrib.get("href", "")) == url:
+        if strip_tracking(absolute(block, anchor.attrib.get("href", ""))) == url:
             text = clean_text(" ".join(anchor.css("::text").getall()))
             if text:
                 return text
@@ -74,8 +111,13 @@ def _title(block: Selector, url: str, spec: str | None) -> str | None:
 def _summary(block: Selector, title: str | None, spec: str | None) -> str | None:
     if spec:
         return first(block, spec)
-    for text in (clean_text(" ".join(p.css("::text").getall())) for p in block.css("p")):
-        if text and text != title:
+    candidates = [n for n in block.css(SUMMARY) if not n.css("h1, h2, h3, h4, time")]
+    for node in candidates + list(block.css("p")):
+        if NOT_SUMMARY.search(node.attrib.get("class", "")):
+            continue
+        text = clean_text(" ".join(node.xpath(
+            ".//text()[not(ancestor::*[contains(@class, 'date')])]").getall()))
+        if text and text != title and not DATE_ONLY.match(text) and len(text) > 20:
             return text
     return None
 

@@ -107,6 +107,8 @@ def test_fixture_case(case: Case, mode: str) -> None:
                     continue
                 assert got[key] == (want if want is not None else
                                     [] if key in {"authors", "tags", "related"} else None), key
+        if "body_text" in expected:
+            assert got["body_text"] == expected["body_text"]
         for snippet in expected.get("body_contains", []):
             assert snippet in got["body_text"], f"missing from body: {snippet!r}"
         for snippet in expected.get("body_excludes", []):

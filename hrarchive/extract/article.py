@@ -3,6 +3,11 @@
 ``extract_article`` is pure: bytes and a URL in, a mapping of raw values out (dates as
 declared or printed; the normalise pipeline makes them ISO 8601).  It never makes
 requests, reads settings or opens the database.
+
+Generic extraction reads what the page declares first (``metadata.declared``); without a
+declared date it takes a date printed in an element classed as one before the body's end,
+then a dateline opening the body, then a ``/YYYY/MM/DD/`` URL.  The body is a known article
+container, else the densest block of paragraphs, pruned of page chrome.
 """
 
 from __future__ import annotations

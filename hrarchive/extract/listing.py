@@ -1,8 +1,10 @@
 """What a listing page says: its story teasers, in order, and the next page.
 
 With a profile's ``[listing]`` selectors each field is read as told; without them, teasers
-are found generically as repeated blocks (``<article>``, ``.hentry``, ...) holding a
-heading link, and the next page by ``rel=next`` or a "next"/"older" link.
+are found generically as repeated blocks (``<article>``, ``.hentry``, ...) holding a link to
+a story, or else from the stories' heading links, each widened to the largest element
+around it that holds no other story.  The next page is ``rel=next`` or a "next"/"older"
+link, never a link back to an earlier page.
 """
 
 from __future__ import annotations

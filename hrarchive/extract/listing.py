@@ -35,7 +35,7 @@ HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 
 DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
         "[class*=date]", "[class*=posted]", "[class*=published]")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
-PAGE_PARAM = re.compile(r"^(page|paged|p|start|offset|debut[_a-z]*|pg|pagina|strona|from)$", re.I)
+PAGE_PARAM = re.compile(r"^(page|paged|start|offset|debut[_a-z]*|pg|pagina|strona|from)$", re.I)
 PREVIOUS = re.compile(r"prev|newer|previous|назад|пред|попер|précédent|anterior|nowsze|nyere", re.I)
 NEXT_LINK = re.compile(
     r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",  # noqa: RUF001

@@ -61,6 +61,28 @@ def test_no_request_reaches_a_disallowed_path_under_concurrency(
     assert "'robotstxt/forbidden': 24" in done.stderr
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_robots_txt_server_error_means_disallow_all(
+        status: int, serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    server = serve("hrhouse")
+    server.put("/robots.txt", Page(b"<html>Service Unavailable</html>", status,
+                                   {"Content-Type": "text/html"}))
+    result = crawl("hrhouse", server, tmp_path / "archive.db")
+    assert server.hits == ["/robots.txt"]  # RFC 9309, 2.3.1.4: unreachable, disallow all
+    assert result.returncode == 1
+    assert f"answered {status}: nothing on that host is crawled" in result.output
+
+
+def test_robots_txt_missing_means_allow_all(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    server = serve("hrhouse")
+    # An error page whose text would read as a rule if it were parsed as robots.txt.
+    server.put("/robots.txt", Page(b"User-agent: *\nDisallow: /\n", 404, TEXT))
+    result = crawl("hrhouse", server, tmp_path / "archive.db")
+    assert result.returncode == 0, result.output
+    assert "/articles/" in server.hits
+
+
 def test_crawl_delay_spaces_every_request_despite_autothrottle(
         serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
     server = serve("hrhouse")
@@ -72,8 +94,9 @@ def test_crawl_delay_spaces_every_request_despite_autothrottle(
     assert result.returncode == 0, result.output
     assert result.db["articles"].count >= 5
     times = [hit.time for hit in server.requests]
-    # A request's arrival may trail its departure by a few ms; the delay itself is 0.5 s.
-    assert min(gaps(times)) >= 0.45, gaps(times)
+    # Arrivals, not departures, are measured: allow for their varying lag on a busy machine.
+    # (Without the Crawl-delay the gaps are a few ms; with random jitter some fall below 0.4.)
+    assert min(gaps(times)) >= 0.4, gaps(times)
 
 
 def test_retries_wait_for_retry_after_or_back_off(

@@ -6,6 +6,10 @@ Deferred, and the first waiter's callback hands ``None`` down the chain to all t
 which the middleware reads as "no robots.txt, all allowed".  Here each waiter gets its own
 Deferred, so every request to a host waits for that host's parsed robots.txt.
 
+A robots.txt that answers with a server error (5xx) or 429 is read as "disallow all", as
+RFC 9309 (2.3.1.4) asks, after its retries; Scrapy would parse the error page and allow all.
+Any other 4xx means no robots.txt: all allowed.
+
 ``Crawl-delay`` (for ``ROBOTSTXT_USER_AGENT``, else ``USER_AGENT``) becomes the least delay
 of the host's download slot, without random jitter; AutoThrottle may raise it, never lower it.
 """
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
     from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
+
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 def _relay(result: Any, waiter: Deferred[Any]) -> Any:
@@ -70,6 +76,16 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         if parser is not None and netloc not in self._host_delays:
             self._host_delays[netloc] = self._crawl_delay(parser, netloc)
         return parser
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500 or response.status == 429:
+            logger.warning("robots.txt of %s answered %s: nothing on that host is crawled",
+                           netloc, response.status, extra={"spider": self.crawler.spider})
+            self._stats.inc_value("hrarchive/robotstxt/unreachable")
+            response = response.replace(body=DISALLOW_ALL)
+        elif response.status >= 400:
+            response = response.replace(body=b"")
+        await super()._parse_robots(response, netloc, request)
 
     def _crawl_delay(self, parser: RobotParser, netloc: str) -> float:
         crawl_delay = getattr(parser, "crawl_delay", None)  # ProtegoRobotParser has it

@@ -20,6 +20,7 @@ from urllib.request import urlopen
 import pytest
 from sqlite_utils import Database
 
+from hrarchive import __version__
 from tests.conftest import FAST, ROOT
 from tests.fixtureserver import FixtureSite, load_cases
 
@@ -97,7 +98,8 @@ def test_scrapyd_deploy_then_schedule_crawls_the_fixture_site(
 
     server = serve("hrhouse")
     db_path = tmp_path / "archive.db"
-    settings = [*FAST, f"HRARCHIVE_DB={db_path}"]
+    contact = "https://scrapyd.example/contact"
+    settings = [*FAST, f"HRARCHIVE_DB={db_path}", f"HRARCHIVE_CONTACT={contact}"]
     job = call(scrapyd + "schedule.json", [
         ("project", "hrarchive"), ("spider", "hrhouse"), ("base_url", server.base_url),
         *[("setting", setting) for setting in settings]])
@@ -117,3 +119,5 @@ def test_scrapyd_deploy_then_schedule_crawls_the_fixture_site(
     assert stored == {c.url.removeprefix("https://humanrightshouse.org") for c in good}
     assert [run["status"] for run in db["crawls"].rows] == ["finished"]
     assert server.hits[0] == "/robots.txt"
+    assert {hit.headers.get("User-Agent") for hit in server.requests} == {
+        f"hrarchive/{__version__} (+{contact}; archiving human rights news)"}

@@ -4,6 +4,9 @@ Each case folder under ``tests/fixtures/<site>/`` is served at its ``meta.json``
 and query, with its recorded status and headers and its body bytes untouched.  Tests may
 change the routes while the server runs (``site.put``/``site.remove``) to simulate a site
 that publishes, edits or deletes stories.  Every request is logged in ``site.hits``.
+Like a real web server, a page with an ``ETag`` or ``Last-Modified`` header answers a
+matching conditional request (``If-None-Match``, ``If-Modified-Since``) with 304 Not
+Modified; ``delay`` slows every answer down (seconds), to give tests time to act midway.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,11 +86,32 @@ def fixture_sites(root: Path = FIXTURES) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/meta.json")))
 
 
+def not_modified(page: Page, request_headers: Mapping[str, str]) -> bool:
+    """Whether a conditional request's validators match the page (RFC 9110, 13.1)."""
+    if page.status != 200:
+        return False
+    headers = {k.lower(): v for k, v in page.headers.items()}
+    tags = request_headers.get("If-None-Match")
+    if tags is not None:
+        etag = headers.get("etag")
+        return etag is not None and (tags.strip() == "*" or etag.removeprefix("W/") in
+                                     {t.strip().removeprefix("W/") for t in tags.split(",")})
+    since = request_headers.get("If-Modified-Since")
+    modified = headers.get("last-modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
 class FixtureSite:
     """A fixture site served over HTTP on 127.0.0.1 (port 0 picks a free one)."""
 
-    def __init__(self, routes: Mapping[str, Page], port: int = 0) -> None:
+    def __init__(self, routes: Mapping[str, Page], port: int = 0, delay: float = 0.0) -> None:
         self.routes: dict[str, Page] = dict(routes)
+        self.delay = delay
         self.hits: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -135,10 +161,15 @@ class FixtureSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                if site.delay:
+                    time.sleep(site.delay)
                 page = site._lookup(self.path)
                 if page is None:
                     page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
                                 {"Content-Type": "text/html; charset=UTF-8"})
+                elif not_modified(page, self.headers):
+                    page = Page(b"", 304, {k: v for k, v in page.headers.items()
+                                           if k.lower() in {"etag", "last-modified"}})
                 self.send_response(page.status)
                 for name, value in page.headers.items():
                     if name.lower() not in {"content-length", "transfer-encoding",

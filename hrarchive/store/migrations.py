@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import Table as DbTable
 
-from hrarchive.store.schema import FTS_COLUMNS, FTS_TABLE, TABLES
+from hrarchive.store.schema import CRAWL_RUN_COLUMNS, FTS_COLUMNS, FTS_TABLE, TABLES
 
 migrations = Migrations("hrarchive")
 
@@ -30,6 +30,15 @@ def initial(db: Database) -> None:
     _table(db, "articles").enable_fts(list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True,
                                      tokenize="unicode61 remove_diacritics 2")
     assert db[FTS_TABLE].exists()
+
+
+@migrations(name="0002_crawl_run_log")
+def crawl_run_log(db: Database) -> None:
+    # 0001 creates the current TABLES, so a new file already has these columns
+    crawls = _table(db, "crawls")
+    for column in CRAWL_RUN_COLUMNS:
+        if column.name not in crawls.columns_dict:
+            crawls.add_column(column.name, column.type)
 
 
 def migrate(db: Database) -> None:

@@ -6,7 +6,8 @@ change the routes while the server runs (``site.put``/``site.remove``) to simula
 that publishes, edits or deletes stories.  Every request is logged in ``site.hits``.
 Like a real web server, a page with an ``ETag`` or ``Last-Modified`` header answers a
 matching conditional request (``If-None-Match``, ``If-Modified-Since``) with 304 Not
-Modified; ``delay`` slows every answer down (seconds), to give tests time to act midway.
+Modified; ``delay`` slows every answer down (seconds), and a page's own ``delay`` that page,
+to give tests time to act midway.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Page:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before this page is answered (a slow or hanging page)
 
 
 @dataclass
@@ -167,7 +169,9 @@ class FixtureSite:
                 if page is None:
                     page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
                                 {"Content-Type": "text/html; charset=UTF-8"})
-                elif not_modified(page, self.headers):
+                if page.delay:
+                    time.sleep(page.delay)
+                if not_modified(page, self.headers):
                     page = Page(b"", 304, {k: v for k, v in page.headers.items()
                                            if k.lower() in {"etag", "last-modified"}})
                 self.send_response(page.status)

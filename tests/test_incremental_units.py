@@ -1,0 +1,212 @@
+"""The pieces of incremental runs without the engine: what the archive knows, what the
+planner fetches, the layout alarm's arithmetic, the JOBDIR guard and the progress line."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+from sqlite_utils import Database
+
+from hrarchive.extensions.jobdir import MARKER, JobdirGuard
+from hrarchive.extensions.progress import Board, Progress, format_progress
+from hrarchive.pipelines.layout import layout_problems
+from hrarchive.pipelines.store import crawl_status
+from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
+from hrarchive.store import Archive
+from hrarchive.store.state import KnownStory, SiteState, load_site_state, reap_crawls
+
+NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
+URL = "https://humanrightshouse.org/articles/court-rejects/"
+
+
+def story(url: str = URL, **changes: object) -> dict:
+    return {"site": "hrhouse", "url": url, "canonical_url": None, "title": "Court rejects",
+            "published": "2018-10-18", "body_text": "Text.", "body_html": "<p>Text.</p>",
+            "authors": [], "tags": [], "etag": 'W/"abc"',
+            "last_modified": "Thu, 18 Oct 2018 10:00:00 GMT", **changes}
+
+
+def teaser(url: str = URL, **changes: object) -> dict:
+    return {"site": "hrhouse", "url": url, "listing_url": "https://x/articles/",
+            "title": "Court rejects", "summary": "Summary", "published": "2018-10-18",
+            "published_raw": "October 18, 2018", **changes}
+
+
+@pytest.fixture
+def archive() -> Archive:
+    return Archive(Database(memory=True), clock=lambda: NOW)
+
+
+def test_site_state_knows_archived_stories_validators_and_unfinished_work(
+        archive: Archive) -> None:
+    archive.save_article(story())
+    archive.save_teaser(teaser())
+    archive.save_teaser(teaser("https://humanrightshouse.org/articles/never-fetched/"))
+    archive.commit()
+    state = load_site_state(archive.db, "hrhouse")
+    known = state.story(URL.rstrip("/"))  # the trailing-slash variant is the same story
+    assert known is not None
+    assert (known.etag, known.published) == ('W/"abc"', date(2018, 10, 18))
+    assert known.last_seen == NOW
+    assert known.teasers == {("Court rejects", "Summary", "October 18, 2018")}
+    assert state.missing == ["https://humanrightshouse.org/articles/never-fetched/"]
+    assert state.previous_status is None
+
+
+def test_touch_article_moves_only_last_seen(archive: Archive) -> None:
+    archive.save_article(story())
+    before = next(archive.db["articles"].rows)
+    later = Archive(archive.db, clock=lambda: NOW + timedelta(days=1))
+    assert later.touch_article(URL, crawl_id=7) == "not_modified"
+    assert later.touch_article("https://humanrightshouse.org/articles/other/") == "unknown"
+    later.commit()
+    after = next(archive.db["articles"].rows)
+    assert after["last_seen"] == "2026-01-11T12:00:00+00:00" and after["crawl_id"] == 7
+    assert {k: v for k, v in after.items() if k not in {"last_seen", "crawl_id"}} == \
+        {k: v for k, v in before.items() if k not in {"last_seen", "crawl_id"}}
+    assert archive.db["article_versions"].count == 1
+
+
+def test_a_failed_write_leaves_nothing_of_its_item(archive: Archive) -> None:
+    with pytest.raises(sqlite3.Error):  # a value SQLite cannot store, after the row went in
+        archive.save_article(story(related=[{"url": object(), "title": "x"}]))
+    archive.save_article(story("https://humanrightshouse.org/articles/b/", body_text="B."))
+    archive.commit()
+    assert [r["url"] for r in archive.db["articles"].rows] == \
+        ["https://humanrightshouse.org/articles/b/"]
+    assert archive.db["article_versions"].count == 1
+
+
+def test_running_row_of_a_dead_process_becomes_interrupted(archive: Archive) -> None:
+    crawl_id = archive.start_crawl("hrhouse")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    archive.db["crawls"].update(crawl_id, {"pid": int(dead.stdout)})
+    live = archive.start_crawl("viasna")  # this process: alive
+    archive.commit()
+    state = load_site_state(archive.db, "hrhouse")
+    assert state.previous_status == "interrupted"  # seen as such even before it is reaped
+    assert reap_crawls(archive.db) == [crawl_id]
+    rows = {r["id"]: r for r in archive.db["crawls"].rows}
+    assert rows[crawl_id]["status"] == "interrupted"
+    assert "process gone" in rows[crawl_id]["finish_reason"]
+    assert rows[live]["status"] == "running"
+
+
+def planner(*, previous: str | None = "finished", **kwargs: object) -> Planner:
+    known = KnownStory(URL, 'W/"abc"', "Thu, 18 Oct 2018 10:00:00 GMT",
+                       datetime(2026, 1, 1, tzinfo=UTC), date(2018, 10, 18),
+                       frozenset({("Court rejects", "Summary", "October 18, 2018")}))
+    state = SiteState("hrhouse", {URL: known}, previous_status=previous,
+                      previous_finished=datetime(2026, 1, 1, tzinfo=UTC))
+    return Planner(state, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def test_planner_fetches_new_stories_and_revalidates_only_on_a_signal() -> None:
+    plan = planner()
+    assert plan.story("https://humanrightshouse.org/articles/new/") == Fetch("new")
+    assert plan.story(URL) == "archived"
+    assert plan.story(URL, teaser=("Court rejects", "Summary", "October 18, 2018")) == "archived"
+    changed = plan.story(URL, changed=datetime(2026, 1, 5, tzinfo=UTC))
+    assert isinstance(changed, Fetch) and changed.reason == "sitemap"
+    assert changed.headers == {"If-None-Match": 'W/"abc"',
+                               "If-Modified-Since": "Thu, 18 Oct 2018 10:00:00 GMT"}
+    assert plan.story(URL, changed=datetime(2025, 12, 1, tzinfo=UTC)) == "archived"
+    retitled = plan.story(URL, teaser=("Court upholds", "Summary", "October 18, 2018"))
+    assert isinstance(retitled, Fetch) and retitled.reason == "teaser"
+    young = planner(recent_days=365 * 20).story(URL)
+    assert isinstance(young, Fetch) and young.reason == "recent"
+    full = planner(full=True).story(URL)
+    assert isinstance(full, Fetch) and full.reason == "full" and full.known is not None
+    since = planner(since=date(2020, 1, 1))
+    assert since.story("https://humanrightshouse.org/articles/old/",
+                       published=date(2019, 5, 1)) == "before_since"
+
+
+def test_planner_stops_paging_at_an_archived_tail_unless_it_must_walk_everything() -> None:
+    plan = planner()
+    assert plan.mode == "incremental"
+    assert plan.keep_paging([False, False], [None, None]) is None
+    assert plan.keep_paging([False, True], [None, None]) == "archived"
+    assert plan.keep_paging([True, False], [None, None]) is None  # a pinned story on top
+    assert planner(previous="interrupted").mode == "recovery"
+    assert planner(previous="interrupted").keep_paging([True], [None]) is None
+    assert planner(full=True).keep_paging([True], [None]) is None
+    since = planner(full=True, since=date(2020, 1, 1))
+    assert since.keep_paging([False, False], [date(2019, 1, 2), None]) == "before_since"
+    assert since.keep_paging([False, False], [date(2021, 1, 2), date(2019, 1, 1)]) is None
+
+
+def test_child_sitemaps_unchanged_since_the_last_finished_run_are_skipped() -> None:
+    assert planner().sitemap_current(datetime(2025, 6, 1, tzinfo=UTC))
+    assert not planner().sitemap_current(datetime(2026, 1, 2, tzinfo=UTC))
+    assert not planner().sitemap_current(None)
+    assert not planner(full=True).sitemap_current(datetime(2025, 6, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2023-07-11T10:02:41+00:00", datetime(2023, 7, 11, 10, 2, 41, tzinfo=UTC)),
+    ("2023-07-11", datetime(2023, 7, 11, tzinfo=UTC)),
+    ("2023-07-11T12:02:41+02:00", datetime(2023, 7, 11, 10, 2, 41, tzinfo=UTC)),
+    ("Tue, 11 Jul 2023 10:02:41 GMT", datetime(2023, 7, 11, 10, 2, 41, tzinfo=UTC)),
+    ("yesterday", None), ("", None), (None, None)])
+def test_signal_dates(text: str | None, expected: datetime | None) -> None:
+    assert parse_signal_date(text) == expected
+
+
+def test_layout_problems_name_the_fields_too_many_pages_lack() -> None:
+    missing = {"title": [], "published": ["u1", "u2", "u3"], "body_text": ["u1"]}
+    assert layout_problems(4, missing, 0.5, 3) == {
+        "published": "3 of 4 story pages lack a readable date (published)"}
+    assert layout_problems(2, missing, 0.5, 3) == {}  # too few pages to judge
+    assert crawl_status("finished", {"hrarchive/listing/read": 2,
+                                     "hrarchive/layout/alarm": "layout alarm: x"}) == \
+        ("failed", "layout alarm: x")
+
+
+def test_jobdir_guard_discards_an_unclean_job_and_keeps_a_clean_stop(tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    guard = JobdirGuard(job)
+    guard.open()
+    (job / "requests.seen").write_bytes(b"stale")
+    (job / "requests.queue").mkdir()
+    JobdirGuard(job).open()  # the first run never closed: its state is discarded
+    assert sorted(p.name for p in job.iterdir()) == [MARKER]
+    (job / "requests.seen").write_bytes(b"queued")
+    guard.spider_closed(None, "shutdown")  # type: ignore[arg-type]
+    assert sorted(p.name for p in job.iterdir()) == ["requests.seen"]  # resumable
+    JobdirGuard(job).open()
+    assert (job / "requests.seen").read_bytes() == b"queued"
+    guard.spider_closed(None, "finished")  # type: ignore[arg-type]
+    assert list(job.iterdir()) == []
+
+
+def test_progress_line_and_board() -> None:
+    stats = {"downloader/response_count": 12, "hrarchive/store/article_new": 3,
+             "hrarchive/store/article_changed": 1, "hrarchive/store/article_not_modified": 2,
+             "hrarchive/errors": 0}
+    assert format_progress("hrhouse", stats) == \
+        "hrhouse: 12 pages, 3 new, 1 changed, 2 not modified, 0 errors"
+    assert format_progress("viasna", {}, "finished").endswith("0 errors — finished")
+    out = io.StringIO()
+    board = Board(out)
+    board.update("hrhouse", "hrhouse: 1 pages")
+    board.update("viasna", "viasna: 2 pages")
+    board.draw()
+    assert out.getvalue() == "\x1b[2Khrhouse: 1 pages\n\x1b[2Kviasna: 2 pages\r\x1b[1A"
+    board.draw(final=True)
+    assert out.getvalue().endswith("viasna: 2 pages\n")
+
+
+def test_progress_is_off_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with pytest.raises(NotConfigured):
+        Progress.from_crawler(get_crawler())

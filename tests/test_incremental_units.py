@@ -210,3 +210,35 @@ def test_progress_is_off_when_stderr_is_not_a_terminal(monkeypatch: pytest.Monke
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with pytest.raises(NotConfigured):
         Progress.from_crawler(get_crawler())
+
+
+def test_spider_reads_a_yoast_sitemap_and_fetches_by_lastmod() -> None:
+    from scrapy.http import Request, XmlResponse
+
+    from hrarchive.profiles import load_profiles
+    from hrarchive.spiders.site import spider_for
+    from tests.fixtureserver import load_cases
+
+    [case] = [c for c in load_cases("hrhouse") if c.kind == "sitemap"]
+    entries = case.expected["entries"]  # type: ignore[index]
+    stories = [e for e in entries if e["url"] != "https://humanrightshouse.org/articles/"]
+    changed, unchanged = stories[0]["url"], stories[1]["url"]
+    seen = datetime(2020, 1, 1, tzinfo=UTC)  # after stories[1]'s lastmod, before stories[0]'s
+    spidercls = spider_for(load_profiles()["hrhouse"])
+    crawler = get_crawler(spidercls)
+    spider = spidercls.from_crawler(crawler)
+    state = SiteState("hrhouse", {url: KnownStory(url, 'W/"v1"', None, seen)
+                                  for url in (changed, unchanged)})
+    # the site edits stories[0]: its lastmod moves past the archive's last fetch
+    body = case.body.replace(f"<lastmod>{stories[0]['lastmod']}<".encode(),
+                             b"<lastmod>2024-05-01T00:00:00+00:00<")
+    assert body != case.body
+    spider.planner = Planner(state, clock=lambda: NOW)
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    out = list(spider.parse_sitemap(XmlResponse(case.url, body=body,
+                                                request=Request(case.url))))
+    requested = {r.url: r for r in out if isinstance(r, Request)}
+    assert set(requested) == {e["url"] for e in stories} - {unchanged}
+    assert requested[changed].headers.get("If-None-Match") == b'W/"v1"'
+    assert 304 in requested[changed].meta["handle_httpstatus_list"]
+    assert not any(r.headers.get("If-None-Match") for u, r in requested.items() if u != changed)

@@ -117,8 +117,14 @@ def test_since_skips_older_stories(scenario: Callable[..., ScenarioSite],
                                    tmp_path: Path) -> None:
     site = scenario(12, per_page=5)
     since = site.stories[7].day  # stories 8..12 are on page 1; 8 is the last
-    result = crawl_scenario(site, tmp_path, "--since", since.isoformat())
+    log = tmp_path / "logs" / "crawl.log"
+    log.parent.mkdir()
+    result = crawl_scenario(site, tmp_path, "--since", since.isoformat(),
+                            "-s", f"LOG_FILE={log}")
     assert result.returncode == 0, result.output
+    run = last_run(result)
+    assert run["log_file"] == str(log) and "Spider closed (finished)" in log.read_text()
+    assert '"since": "' + since.isoformat() in run["options"]
     assert {r["url"] for r in result.db["articles"].rows} == \
         {site.local(s) for s in site.stories[7:]}
     assert "/articles/page/3/" not in site.server.hits

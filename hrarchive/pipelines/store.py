@@ -9,6 +9,7 @@ batch and ends its row ``interrupted`` as the reactor shuts down; a run killed o
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -33,6 +34,11 @@ def crawl_status(reason: str, stats: dict[str, Any]) -> tuple[str, str]:
     if not stats.get("hrarchive/listing/read") and not stats.get("hrarchive/article/read"):
         return "failed", "no listing or story page could be read"
     return "finished", reason
+
+
+def log_path(log_file: str | None) -> str | None:
+    """The run's log file as an absolute path, so the row still finds it from elsewhere."""
+    return str(Path(log_file).resolve()) if log_file else None
 
 
 def counts(stats: dict[str, Any]) -> dict[str, int]:
@@ -80,7 +86,7 @@ class StorePipeline:
                                     "languages": list(profile.languages),
                                     "profile_path": profile.path})
         self.crawl_id = self.archive.start_crawl(site, getattr(spider, "run_options", {}),
-                                                 settings.get("LOG_FILE"))
+                                                 log_path(settings.get("LOG_FILE")))
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("hrarchive/crawl_id", self.crawl_id)
         self._flusher = task.LoopingCall(self.archive.commit)

@@ -242,3 +242,35 @@ def test_spider_reads_a_yoast_sitemap_and_fetches_by_lastmod() -> None:
     assert requested[changed].headers.get("If-None-Match") == b'W/"v1"'
     assert 304 in requested[changed].meta["handle_httpstatus_list"]
     assert not any(r.headers.get("If-None-Match") for u, r in requested.items() if u != changed)
+
+
+def test_spider_revalidates_feed_entries_updated_since_the_last_fetch() -> None:
+    from scrapy.http import Request, XmlResponse
+
+    from hrarchive.profiles import load_profiles
+    from hrarchive.spiders.site import spider_for
+
+    base = "https://humanrightshouse.org/articles/"
+    feed = f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>HRHF</title>
+<entry><title>Edited</title><link href="{base}edited/"/>
+  <published>2019-01-01T10:00:00Z</published><updated>2026-01-05T10:00:00Z</updated></entry>
+<entry><title>Old</title><link href="{base}old/"/>
+  <published>2019-01-02T10:00:00Z</published><updated>2019-01-02T10:00:00Z</updated></entry>
+<entry><title>New</title><link href="{base}new/"/>
+  <published>2026-01-06T10:00:00Z</published></entry>
+</feed>""".encode()
+    spidercls = spider_for(load_profiles()["hrhouse"])
+    crawler = get_crawler(spidercls)
+    spider = spidercls.from_crawler(crawler)
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    state = SiteState("hrhouse", {f"{base}{slug}/": KnownStory(f"{base}{slug}/", 'W/"1"', None,
+                                                              seen) for slug in ("edited", "old")})
+    spider.planner = Planner(state, clock=lambda: NOW)
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    out = list(spider.parse_feed(XmlResponse(base + "feed/", body=feed,
+                                             request=Request(base + "feed/"))))
+    requested = {r.url: bool(r.headers.get("If-None-Match")) for r in out
+                 if isinstance(r, Request)}
+    assert requested == {f"{base}edited/": True, f"{base}new/": False}
+    assert len([i for i in out if not isinstance(i, Request)]) == 3  # a teaser per entry

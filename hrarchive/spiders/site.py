@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import scrapy
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -152,9 +152,7 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "feed")
             return
         self._count("hrarchive/listing/read")
-        selector = scrapy.Selector(text=response.text, type="xml") \
-            if isinstance(response, TextResponse) else scrapy.Selector(body=response.body,
-                                                                       type="xml")
+        selector = scrapy.Selector(response, type="xml")  # type: ignore[arg-type]
         selector.remove_namespaces()
         for position, entry in enumerate(selector.xpath("//item | //entry"), start=1):
             link = entry.xpath("link/@href").get() or entry.xpath("link/text()").get()

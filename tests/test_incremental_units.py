@@ -274,3 +274,33 @@ def test_spider_revalidates_feed_entries_updated_since_the_last_fetch() -> None:
                  if isinstance(r, Request)}
     assert requested == {f"{base}edited/": True, f"{base}new/": False}
     assert len([i for i in out if not isinstance(i, Request)]) == 3  # a teaser per entry
+
+
+def test_spider_skips_child_sitemaps_unchanged_since_the_last_finished_run() -> None:
+    from scrapy.http import Request, XmlResponse
+
+    from hrarchive.profiles import load_profiles
+    from hrarchive.spiders.site import spider_for
+
+    host = "https://humanrightshouse.org"
+    index = f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{host}/post-sitemap.xml</loc><lastmod>2026-01-08T09:00:00+00:00</lastmod></sitemap>
+<sitemap><loc>{host}/post-sitemap2.xml</loc><lastmod>2025-03-01T09:00:00+00:00</lastmod></sitemap>
+<sitemap><loc>{host}/page-sitemap.xml</loc></sitemap>
+</sitemapindex>""".encode()
+    spidercls = spider_for(load_profiles()["hrhouse"])
+
+    def requested(full: bool) -> set[str]:
+        crawler = get_crawler(spidercls)
+        spider = spidercls.from_crawler(crawler)
+        state = SiteState("hrhouse", previous_status="finished",
+                          previous_finished=datetime(2026, 1, 1, tzinfo=UTC))
+        spider.planner = Planner(state, full=full, clock=lambda: NOW)
+        crawler.stats.open_spider()  # type: ignore[union-attr]
+        url = f"{host}/sitemap_index.xml"
+        return {r.url for r in spider.parse_sitemap(
+            XmlResponse(url, body=index, request=Request(url))) if isinstance(r, Request)}
+
+    assert requested(full=False) == {f"{host}/post-sitemap.xml", f"{host}/page-sitemap.xml"}
+    assert len(requested(full=True)) == 3

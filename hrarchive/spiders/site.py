@@ -152,7 +152,7 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "feed")
             return
         self._count("hrarchive/listing/read")
-        selector = scrapy.Selector(response, type="xml")  # type: ignore[arg-type]
+        selector = scrapy.Selector(body=response.body, type="xml")
         selector.remove_namespaces()
         for position, entry in enumerate(selector.xpath("//item | //entry"), start=1):
             link = entry.xpath("link/@href").get() or entry.xpath("link/text()").get()

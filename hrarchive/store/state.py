@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -149,11 +151,16 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
 
 
 def read_site_state(path: str, site: str, current_crawl: int | None = None) -> SiteState:
-    """:func:`load_site_state` from the archive file at ``path`` (a short read, then closed)."""
-    from hrarchive.store.archive import open_database
-
-    db = open_database(path)
+    """:func:`load_site_state` from the archive file at ``path``, through a read-only
+    connection (the archive's writer may hold an open batch in this same thread)."""
+    if str(path) == ":memory:" or not Path(path).exists():
+        return SiteState(site)
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    db = Database(conn)
     try:
+        if not db["crawls"].exists():
+            return SiteState(site)
         return load_site_state(db, site, current_crawl)
     finally:
         db.close()

@@ -304,3 +304,21 @@ def test_spider_skips_child_sitemaps_unchanged_since_the_last_finished_run() -> 
 
     assert requested(full=False) == {f"{host}/post-sitemap.xml", f"{host}/page-sitemap.xml"}
     assert len(requested(full=True)) == 3
+
+
+@pytest.mark.parametrize(("stats", "alarm"), [
+    ({"hrarchive/listing/read": 3}, "layout alarm: no stories found on 3 listing, feed or "
+                                    "sitemap pages"),
+    ({"hrarchive/listing/read": 3, "hrarchive/stories/found": 1}, None),
+    ({"hrarchive/listing/read": 1, "hrarchive/sitemap/skipped_unchanged": 2}, None),
+])
+def test_layout_alarm_when_no_story_is_found(stats: dict, alarm: str | None) -> None:
+    from hrarchive.pipelines.layout import LayoutAlarmPipeline
+
+    crawler = get_crawler()
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    for key, value in stats.items():
+        crawler.stats.set_value(key, value)
+    LayoutAlarmPipeline.from_crawler(crawler).close_spider()
+    assert crawler.stats.get_value("hrarchive/layout/alarm") == alarm

@@ -58,7 +58,9 @@ class LayoutAlarmPipeline:
         site = getattr(self.crawler.spider, "name", "?")
         alarms = []
         listings = int(stats.get_value("hrarchive/listing/read", 0))
-        if listings and not stats.get_value("hrarchive/stories/found"):
+        # a sitemap index whose child sitemaps are all unchanged legitimately yields nothing
+        unchanged = stats.get_value("hrarchive/sitemap/skipped_unchanged", 0)
+        if listings and not unchanged and not stats.get_value("hrarchive/stories/found"):
             alarms.append(f"no stories found on {listings} listing, feed or sitemap pages")
             logger.error("Layout alarm for %s: no story links on any listing, feed or sitemap "
                          "page (has the listing markup changed?)", site)

@@ -57,6 +57,7 @@ class Article:
     links: list[Link] = field(default_factory=list)
     etag: str | None = None  # HTTP validators, for conditional re-requests
     last_modified: str | None = None
+    announced: str | None = None  # sitemap lastmod / feed date that announced it, ISO 8601 UTC
 
 
 @dataclass
@@ -68,3 +69,4 @@ class NotModified:
     url: str  # the URL requested: the story's archived URL
     etag: str | None = None
     last_modified: str | None = None
+    announced: str | None = None

@@ -21,7 +21,13 @@ from hrarchive.pipelines.layout import layout_problems
 from hrarchive.pipelines.store import crawl_status
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.store import Archive
-from hrarchive.store.state import KnownStory, SiteState, load_site_state, reap_crawls
+from hrarchive.store.state import (
+    SITEMAPS_STAT,
+    KnownStory,
+    SiteState,
+    load_site_state,
+    reap_crawls,
+)
 
 NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
 URL = "https://humanrightshouse.org/articles/court-rejects/"
@@ -65,13 +71,16 @@ def test_touch_article_moves_only_last_seen(archive: Archive) -> None:
     archive.save_article(story())
     before = next(archive.db["articles"].rows)
     later = Archive(archive.db, clock=lambda: NOW + timedelta(days=1))
-    assert later.touch_article(URL, crawl_id=7) == "not_modified"
+    assert later.touch_article(URL, crawl_id=7,
+                               announced="2026-01-05T00:00:00+00:00") == "not_modified"
     assert later.touch_article("https://humanrightshouse.org/articles/other/") == "unknown"
     later.commit()
     after = next(archive.db["articles"].rows)
     assert after["last_seen"] == "2026-01-11T12:00:00+00:00" and after["crawl_id"] == 7
-    assert {k: v for k, v in after.items() if k not in {"last_seen", "crawl_id"}} == \
-        {k: v for k, v in before.items() if k not in {"last_seen", "crawl_id"}}
+    assert after["announced"] == "2026-01-05T00:00:00+00:00"  # the signal it answered
+    moved = {"last_seen", "crawl_id", "announced"}
+    assert {k: v for k, v in after.items() if k not in moved} == \
+        {k: v for k, v in before.items() if k not in moved}
     assert archive.db["article_versions"].count == 1
 
 
@@ -101,12 +110,17 @@ def test_running_row_of_a_dead_process_becomes_interrupted(archive: Archive) -> 
     assert rows[live]["status"] == "running"
 
 
-def planner(*, previous: str | None = "finished", **kwargs: object) -> Planner:
+SITEMAP = "https://humanrightshouse.org/post-sitemap.xml"
+
+
+def planner(*, previous: str | None = "finished", announced: datetime | None = None,
+            **kwargs: object) -> Planner:
     known = KnownStory(URL, 'W/"abc"', "Thu, 18 Oct 2018 10:00:00 GMT",
                        datetime(2026, 1, 1, tzinfo=UTC), date(2018, 10, 18),
-                       frozenset({("Court rejects", "Summary", "October 18, 2018")}))
+                       frozenset({("Court rejects", "Summary", "October 18, 2018")}), announced)
     state = SiteState("hrhouse", {URL: known}, previous_status=previous,
-                      previous_finished=datetime(2026, 1, 1, tzinfo=UTC))
+                      previous_finished=datetime(2026, 1, 1, tzinfo=UTC),
+                      sitemaps={SITEMAP: "2025-12-01T00:00:00+00:00"})
     return Planner(state, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
 
 
@@ -120,6 +134,13 @@ def test_planner_fetches_new_stories_and_revalidates_only_on_a_signal() -> None:
     assert changed.headers == {"If-None-Match": 'W/"abc"',
                                "If-Modified-Since": "Thu, 18 Oct 2018 10:00:00 GMT"}
     assert plan.story(URL, changed=datetime(2025, 12, 1, tzinfo=UTC)) == "archived"
+    # once a sitemap date announced the version archived, later dates compare with it: the
+    # site's clock, not ours
+    assert planner(announced=datetime(2020, 1, 1, tzinfo=UTC)).story(
+        URL, changed=datetime(2020, 1, 1, tzinfo=UTC)) == "archived"
+    later = planner(announced=datetime(2020, 1, 1, tzinfo=UTC)).story(
+        URL, changed=datetime(2020, 1, 2, tzinfo=UTC))
+    assert isinstance(later, Fetch) and later.reason == "sitemap"
     retitled = plan.story(URL, teaser=("Court upholds", "Summary", "October 18, 2018"))
     assert isinstance(retitled, Fetch) and retitled.reason == "teaser"
     young = planner(recent_days=365 * 20).story(URL)
@@ -146,10 +167,13 @@ def test_planner_stops_paging_at_an_archived_tail_unless_it_must_walk_everything
 
 
 def test_child_sitemaps_unchanged_since_the_last_finished_run_are_skipped() -> None:
-    assert planner().sitemap_current(datetime(2025, 6, 1, tzinfo=UTC))
-    assert not planner().sitemap_current(datetime(2026, 1, 2, tzinfo=UTC))
-    assert not planner().sitemap_current(None)
-    assert not planner(full=True).sitemap_current(datetime(2025, 6, 1, tzinfo=UTC))
+    assert planner().sitemap_current(SITEMAP, datetime(2025, 12, 1, tzinfo=UTC))
+    assert not planner().sitemap_current(SITEMAP, datetime(2025, 12, 2, tzinfo=UTC))
+    assert not planner().sitemap_current(SITEMAP, None)
+    assert not planner().sitemap_current(SITEMAP + "?2", datetime(2025, 1, 1, tzinfo=UTC))
+    assert not planner(full=True).sitemap_current(SITEMAP, datetime(2025, 6, 1, tzinfo=UTC))
+    assert not planner(previous="interrupted").sitemap_current(
+        SITEMAP, datetime(2025, 6, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -294,13 +318,20 @@ def test_spider_skips_child_sitemaps_unchanged_since_the_last_finished_run() -> 
     def requested(full: bool) -> set[str]:
         crawler = get_crawler(spidercls)
         spider = spidercls.from_crawler(crawler)
-        state = SiteState("hrhouse", previous_status="finished",
-                          previous_finished=datetime(2026, 1, 1, tzinfo=UTC))
+        # as the last finished run saw the index: post-sitemap.xml has changed since
+        state = SiteState("hrhouse", previous_status="finished", sitemaps={
+            f"{host}/post-sitemap.xml": "2025-12-01T09:00:00+00:00",
+            f"{host}/post-sitemap2.xml": "2025-03-01T09:00:00+00:00"})
         spider.planner = Planner(state, full=full, clock=lambda: NOW)
         crawler.stats.open_spider()  # type: ignore[union-attr]
         url = f"{host}/sitemap_index.xml"
-        return {r.url for r in spider.parse_sitemap(
+        requests = {r.url for r in spider.parse_sitemap(
             XmlResponse(url, body=index, request=Request(url))) if isinstance(r, Request)}
+        # what the next run compares with
+        assert crawler.stats.get_value(SITEMAPS_STAT) == {  # type: ignore[union-attr]
+            f"{host}/post-sitemap.xml": "2026-01-08T09:00:00+00:00",
+            f"{host}/post-sitemap2.xml": "2025-03-01T09:00:00+00:00"}
+        return requests
 
     assert requested(full=False) == {f"{host}/post-sitemap.xml", f"{host}/page-sitemap.xml"}
     assert len(requested(full=True)) == 3

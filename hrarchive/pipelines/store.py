@@ -107,7 +107,7 @@ class StorePipeline:
             self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
         elif isinstance(item, NotModified):
             outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
-                                                 item.last_modified)
+                                                 item.last_modified, item.announced)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
         return item
 

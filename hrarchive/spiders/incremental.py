@@ -3,7 +3,8 @@
 - A story the archive lacks is fetched (including one teased by an earlier run but never
   archived: a killed run's unfinished work).
 - An archived story is fetched again only when a signal says it may have changed (a sitemap
-  ``lastmod`` or feed date newer than its last fetch, a teaser that reads differently), when
+  ``lastmod`` or feed date newer than the one that announced the version archived, or, when
+  none did, than its last fetch; a teaser that reads differently), when
   it is younger than the recency window, or in a ``--full`` run; and then conditionally,
   with its stored validators, so an unchanged page costs a 304.
 - Listing pagination stops at the first page whose last (oldest) story is archived: the
@@ -91,7 +92,8 @@ class Planner:
             return Fetch("new")
         if self.full:
             return Fetch("full", known)
-        if changed and (known.last_seen is None or changed > known.last_seen):
+        reference = known.announced or known.last_seen  # the site's own clock when we can
+        if changed and (reference is None or changed > reference):
             return Fetch(signal, known)
         if teaser is not None and known.teasers and teaser not in known.teasers:
             return Fetch("teaser", known)
@@ -109,9 +111,9 @@ class Planner:
             return None
         return "archived" if archived[-1] else None
 
-    def sitemap_current(self, lastmod: datetime | None) -> bool:
-        """Whether a child sitemap of an index needs no fetch: unchanged since the last run
-        that finished (only in an incremental run)."""
-        previous = self.state.previous_finished
+    def sitemap_current(self, url: str, lastmod: datetime | None) -> bool:
+        """Whether a child sitemap of an index needs no fetch: its ``lastmod`` is no later
+        than when the last finished run read it (only in an incremental run)."""
+        previous = parse_signal_date(self.state.sitemaps.get(url))
         return not self.walk_all and lastmod is not None and previous is not None \
-            and lastmod < previous
+            and lastmod <= previous

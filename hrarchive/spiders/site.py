@@ -27,7 +27,7 @@ from hrarchive.extract.urls import Rebaser, normalise_url, same_site
 from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
-from hrarchive.store.state import read_site_state
+from hrarchive.store.state import SITEMAPS_STAT, read_site_state
 
 FEED_TYPES = re.compile(rb"<(rss|feed|rdf:RDF)\b", re.I)
 
@@ -52,6 +52,8 @@ class SiteSpider(scrapy.Spider):
             self.run_options["full"] = True
         if self.since:
             self.run_options["since"] = self.since.isoformat()
+        self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
+        self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
 
     # --- helpers ----------------------------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -73,7 +75,10 @@ class SiteSpider(scrapy.Spider):
     def _story(self, url: str, **signals: Any) -> Request | None:
         """A request for a story the planner wants fetched, or None (counted, with why)."""
         self._count("hrarchive/stories/found")
-        decision = self.planner.story(self._key(url), **signals)
+        key = self._key(url)
+        if signals.get("changed"):
+            self.announced[key] = signals["changed"].isoformat()
+        decision = self.planner.story(key, **signals)
         if not isinstance(decision, Fetch):
             self._count(f"hrarchive/incremental/skipped_{decision}")
             return None
@@ -183,7 +188,11 @@ class SiteSpider(scrapy.Spider):
             url = entry.get("loc", "").strip()
             lastmod = parse_signal_date(entry.get("lastmod"))
             if sitemap.type == "sitemapindex":
-                if self.planner.sitemap_current(lastmod):
+                if entry.get("lastmod"):
+                    self.sitemap_lastmods[url] = entry["lastmod"].strip()
+                    assert self.crawler.stats is not None
+                    self.crawler.stats.set_value(SITEMAPS_STAT, dict(self.sitemap_lastmods))
+                if self.planner.sitemap_current(url, lastmod):
                     self._count("hrarchive/sitemap/skipped_unchanged")
                 else:
                     yield self._request(url, self.parse_sitemap)
@@ -198,7 +207,8 @@ class SiteSpider(scrapy.Spider):
             self._count("hrarchive/article/not_modified")
             yield NotModified(site=self.profile.id, url=response.meta["hrarchive_known"],
                               etag=_header(response, "ETag"),
-                              last_modified=_header(response, "Last-Modified"))
+                              last_modified=_header(response, "Last-Modified"),
+                              announced=self._announced(response))
             return
         try:
             data = extract_article(response.body, response.url, response.headers,
@@ -212,7 +222,14 @@ class SiteSpider(scrapy.Spider):
         if data["canonical_url"]:
             data["canonical_url"] = self.rebase(data["canonical_url"])
         yield Article(site=self.profile.id, etag=_header(response, "ETag"),
-                      last_modified=_header(response, "Last-Modified"), **data)
+                      last_modified=_header(response, "Last-Modified"),
+                      announced=self._announced(response), **data)
+
+    def _announced(self, response: Response) -> str | None:
+        """The sitemap/feed date announcing the story fetched (known once that was read)."""
+        request_url = response.request.url if response.request else response.url
+        return self.announced.get(self._key(request_url)) or \
+            self.announced.get(self._key(response.url))
 
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:

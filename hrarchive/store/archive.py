@@ -169,7 +169,7 @@ class Archive:
         return outcome
 
     def touch_article(self, url: str, crawl_id: int | None = None, etag: str | None = None,
-                      last_modified: str | None = None) -> str:
+                      last_modified: str | None = None, announced: str | None = None) -> str:
         """A story answered 304 Not Modified: only ``last_seen``, the run and (when the server
         sent new ones) the validators change.  Returns ``not_modified``, or ``unknown``."""
         self._begin()
@@ -181,6 +181,8 @@ class Archive:
             changes["etag"] = etag
         if last_modified:
             changes["last_modified"] = last_modified
+        if announced:
+            changes["announced"] = announced
         with self.db.atomic():
             self._t("articles").update(existing["id"], changes)
         self._wrote()
@@ -193,6 +195,8 @@ class Archive:
         version_data = {f: item.get(f) for f in VERSION_FIELDS}
         fetch = {"last_seen": now, "fetched_url": item["url"], "etag": item.get("etag"),
                  "last_modified": item.get("last_modified"), "crawl_id": crawl_id}
+        if item.get("announced"):
+            fetch["announced"] = item["announced"]
         existing = self._find_article(url)
         outcome = "unchanged"
         if existing is None:

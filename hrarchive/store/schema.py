@@ -44,7 +44,11 @@ _MORE_CONTENT = (
     C("content_hash", str, "SHA-256 of the story's normalised content; equal hash, equal story"),
 )
 
-# --- run log of incremental, resumable crawls (migration 0002_crawl_run_log) -------------------
+# --- incremental, resumable crawls (migration 0002_incremental_runs) ---------------------------
+ARTICLE_SIGNAL_COLUMNS = (
+    C("announced", str, "The sitemap lastmod or feed date that announced the version last "
+      "fetched, UTC; a later one is a sign that the story changed"),
+)
 CRAWL_RUN_COLUMNS = (
     C("mode", str, "incremental, full (every listing walked, every story revalidated) or "
       "recovery (every listing walked after a run that did not finish)"),
@@ -98,6 +102,7 @@ TABLES: tuple[Table, ...] = (
         C("etag", str, "HTTP ETag of the latest fetch"),
         C("last_modified", str, "HTTP Last-Modified of the latest fetch"),
         C("crawl_id", int, "Run that last fetched the story (crawls.id)"),
+        *ARTICLE_SIGNAL_COLUMNS,
     ), pk="id", unique=(("url",),), indexes=(("site", "published"), ("content_hash",))),
     Table("article_versions", "One row per distinct content of a story; never overwritten.", (
         C("article_id", int, "Story (articles.id)"),

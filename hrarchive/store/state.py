@@ -8,6 +8,7 @@ archived (a killed run's unfinished work), and how the site's previous run ended
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from hrarchive.extract.urls import slash_variant
 
 TeaserKey = tuple[str | None, str | None, str | None]  # title, summary, date as printed
+SITEMAPS_STAT = "hrarchive/sitemap/lastmods"  # crawl stat: {child sitemap URL: lastmod}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class KnownStory:
     last_seen: datetime | None = None
     published: date | None = None
     teasers: frozenset[TeaserKey] = frozenset()
+    announced: datetime | None = None  # the sitemap/feed date of the version we hold
 
 
 @dataclass
@@ -45,6 +48,7 @@ class SiteState:
     missing: list[str] = field(default_factory=list)
     previous_status: str | None = None  # None: the site was never crawled
     previous_finished: datetime | None = None  # start of the latest finished run
+    sitemaps: dict[str, str] = field(default_factory=dict)  # child sitemap URL: lastmod
 
     def story(self, url: str) -> KnownStory | None:
         """The archived story at ``url`` (or its trailing-slash variant, or an alias)."""
@@ -107,6 +111,15 @@ def _date(value: str | None) -> date | None:
     return parsed.date() if parsed else None
 
 
+def _sitemaps(stats: str | None) -> dict[str, str]:
+    """The child sitemaps' lastmod as a finished run saw them (kept in its stats)."""
+    try:
+        value = json.loads(stats or "{}").get(SITEMAPS_STAT, {})
+    except (ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def load_site_state(db: Database, site: str, current_crawl: int | None = None) -> SiteState:
     """Everything an incremental run of ``site`` needs to know about earlier runs."""
     state = SiteState(site)
@@ -121,24 +134,26 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
             teaser_dates[url] = day
     by_id: dict[int, KnownStory] = {}
     for row in db.execute(
-            "select id, url, etag, last_modified, last_seen, published from articles "
-            "where site = ?", [site]).fetchall():
-        article_id, url, etag, last_modified, last_seen, published = row
+            "select id, url, etag, last_modified, last_seen, published, announced "
+            "from articles where site = ?", [site]).fetchall():
+        article_id, url, etag, last_modified, last_seen, published, announced = row
         keys = teasers.get(url, set()) | teasers.get(slash_variant(url), set())
         story = KnownStory(url, etag, last_modified, _datetime(last_seen),
-                           _date(published) or teaser_dates.get(url), frozenset(keys))
+                           _date(published) or teaser_dates.get(url), frozenset(keys),
+                           _datetime(announced))
         by_id[article_id] = state.stories[url] = story
     for url, article_id in db.execute(
             "select a.url, a.article_id from article_aliases a join articles r "
             "on r.id = a.article_id where r.site = ?", [site]).fetchall():
         state.stories.setdefault(url, by_id[article_id])
     state.missing = sorted(url for url in teasers if state.story(url) is None)
-    sql = "select id, status, started, pid, host, process_started from crawls where site = ?"
+    sql = ("select id, status, started, pid, host, process_started, stats from crawls "
+           "where site = ?")
     params: list[Any] = [site]
     if current_crawl is not None:
         sql += " and id != ?"
         params.append(current_crawl)
-    for _id, status, started, pid, host, process_started in db.execute(
+    for _id, status, started, pid, host, process_started, stats in db.execute(
             sql + " order by id desc", params).fetchall():
         if status == "running" and process_alive(pid, host, process_started):
             continue  # another run of the site, still going
@@ -146,6 +161,7 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
             state.previous_status = "interrupted" if status == "running" else status
         if status == "finished":
             state.previous_finished = _datetime(started)
+            state.sitemaps = _sitemaps(stats)
             break
     return state
 

@@ -97,7 +97,9 @@ def test_second_run_fetches_only_new_and_changed_stories(
 def test_changed_teaser_and_recent_story_are_revalidated(
         scenario: Callable[..., ScenarioSite], tmp_path: Path) -> None:
     site = scenario(6, per_page=10)
-    assert crawl_scenario(site, tmp_path).returncode == 0
+    jobs = tmp_path / "jobs"
+    assert crawl_scenario(site, tmp_path, "--jobdir", str(jobs)).returncode == 0
+    assert list((jobs / "scenario").iterdir()) == []  # a finished job leaves nothing behind
     # a new headline on the listing; the page itself is unchanged: a 304
     site.stories[5].teaser_note = "Updated: "
     site.sync()

@@ -57,3 +57,16 @@ class Article:
     links: list[Link] = field(default_factory=list)
     etag: str | None = None  # HTTP validators, for conditional re-requests
     last_modified: str | None = None
+    announced: str | None = None  # sitemap lastmod / feed date that announced it, ISO 8601 UTC
+
+
+@dataclass
+class NotModified:
+    """An archived story revalidated with its HTTP validators and answered 304 Not Modified:
+    the store only moves its ``last_seen``."""
+
+    site: str
+    url: str  # the URL requested: the story's archived URL
+    etag: str | None = None
+    last_modified: str | None = None
+    announced: str | None = None

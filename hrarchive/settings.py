@@ -62,3 +62,19 @@ ITEM_PIPELINES = {
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- incremental, resumable runs; layout alarm; progress -----------------------------------
+# An archived story younger than this many days is revalidated (conditionally) every run.
+HRARCHIVE_RECENT_DAYS = 14
+# A run fails when more than this share of the story pages it read lack a title, a readable
+# date or body text (judged once it read at least HRARCHIVE_LAYOUT_MIN_STORIES of them) ...
+HRARCHIVE_LAYOUT_MAX_MISSING = 0.5
+HRARCHIVE_LAYOUT_MIN_STORIES = 3
+# ... or when its listings, feeds and sitemaps yield no story at all.
+# Status lines per site on the terminal (never when stderr is not a terminal).
+HRARCHIVE_PROGRESS = True
+ITEM_PIPELINES["hrarchive.pipelines.layout.LayoutAlarmPipeline"] = 150
+EXTENSIONS = {
+    "hrarchive.extensions.jobdir.JobdirGuard": 0,
+    "hrarchive.extensions.progress.Progress": 500,
+}

@@ -44,6 +44,22 @@ _MORE_CONTENT = (
     C("content_hash", str, "SHA-256 of the story's normalised content; equal hash, equal story"),
 )
 
+# --- incremental, resumable crawls (migration 0002_incremental_runs) ---------------------------
+ARTICLE_SIGNAL_COLUMNS = (
+    C("announced", str, "The sitemap lastmod or feed date that announced the version last "
+      "fetched, UTC; a later one is a sign that the story changed"),
+)
+CRAWL_RUN_COLUMNS = (
+    C("mode", str, "incremental, full (every listing walked, every story revalidated) or "
+      "recovery (every listing walked after a run that did not finish)"),
+    C("not_modified", int, "Stories revalidated and answered 304 Not Modified (only last_seen "
+      "moves)"),
+    C("stories_found", int, "Story links found on listings, feeds and sitemaps (known or not)"),
+    C("pid", int, "Process id of the crawl, to tell a live run from one that was killed"),
+    C("host", str, "Host name of the machine that ran the crawl"),
+    C("process_started", float, "Start time of that process (Unix time), against pid reuse"),
+)
+
 TABLES: tuple[Table, ...] = (
     Table("sites", "One row per site profile crawled into this archive.", (
         C("id", str, "Site slug, as in `hrarchive crawl SITE`"),
@@ -71,6 +87,7 @@ TABLES: tuple[Table, ...] = (
         C("stats", str, "Scrapy's crawl stats, a JSON object"),
         C("options", str, "Options of the run (base URL override, ...), a JSON object"),
         C("log_file", str, "Log file of the run, where one was written"),
+        *CRAWL_RUN_COLUMNS,
     ), pk="id", indexes=(("site", "started"),)),
     Table("articles", "One row per story (its canonical URL), holding its latest version.", (
         C("id", int, "Story number"),
@@ -85,6 +102,7 @@ TABLES: tuple[Table, ...] = (
         C("etag", str, "HTTP ETag of the latest fetch"),
         C("last_modified", str, "HTTP Last-Modified of the latest fetch"),
         C("crawl_id", int, "Run that last fetched the story (crawls.id)"),
+        *ARTICLE_SIGNAL_COLUMNS,
     ), pk="id", unique=(("url",),), indexes=(("site", "published"), ("content_hash",))),
     Table("article_versions", "One row per distinct content of a story; never overwritten.", (
         C("article_id", int, "Story (articles.id)"),

@@ -57,6 +57,8 @@ class NormalisePipeline:
         return list(out.values())
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article | Teaser):
+            return item  # attachments: bytes, nothing to normalise
         adapter = ItemAdapter(item)
         base = adapter["url"]
         if isinstance(item, Teaser):

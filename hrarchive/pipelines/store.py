@@ -11,6 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from hrarchive.capture.pipeline import keep_capture
 from hrarchive.items import Article, Teaser
 from hrarchive.store import Archive
 
@@ -84,6 +85,7 @@ class StorePipeline:
         elif isinstance(item, Teaser):
             outcome = self.archive.save_teaser(data, self.crawl_id)
             self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
+        keep_capture(self.archive, item, self.crawl_id, self.crawler)  # WARC records, attachments
         return item
 
     def close_spider(self) -> None:

@@ -125,6 +125,13 @@ class SiteSpider(scrapy.Spider):
         yield Article(site=self.profile.id, etag=_header(response, "ETag"),
                       last_modified=_header(response, "Last-Modified"), **data)
 
+    # --- attachments: PDF reports and the like, requested by hrarchive.capture ---------------
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        from hrarchive.capture.attachments import attachment_item
+
+        self._count("hrarchive/attachment/read")
+        yield attachment_item(self.profile.id, response)
+
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:
         self._count("hrarchive/errors")

@@ -18,6 +18,7 @@ import base64
 import hashlib
 import logging
 import secrets
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -35,6 +37,7 @@ from warcio.warcwriter import WARCWriter
 logger = logging.getLogger(__name__)
 
 DIGESTS_FILE = "payload-digests.txt"
+GZIP_LEVEL = 6
 WARC_SUFFIX = ".warc.gz"
 DROPPED_HEADERS = ("transfer-encoding",)
 # Extension headers this project adds to response and revisit records.
@@ -168,13 +171,24 @@ class WarcWriter:
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / f"{self.site}-{stamp}-{self._serial:05d}-{self._token}{WARC_SUFFIX}"
         self._file = self._path.open("xb")
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._writer = WARCWriter(BytesIO(), gzip=False, warc_version="1.1")
         info = {"software": "hrarchive (Scrapy, warcio)", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
                               "warc-format/warc-1.1/",
                 "isPartOf": self.site, **self.info}
-        self._writer.write_record(self._writer.create_warcinfo_record(self._path.name, info))
+        self._put(self._writer.create_warcinfo_record(self._path.name, info))
         return self._writer
+
+    def _put(self, record: ArcWarcRecord) -> None:
+        """Append one record as its own gzip member (what warcio does, at level 6: about
+        twice as fast as its level 9 for 2% more bytes on HTML)."""
+        assert self._writer is not None and self._file is not None
+        buffer = self._writer.out
+        buffer.seek(0)
+        buffer.truncate()
+        self._writer.write_record(record)
+        packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self._file.write(packer.compress(buffer.getvalue()) + packer.flush())
 
     def _close_file(self) -> None:
         if self._file is not None:
@@ -218,12 +232,12 @@ class WarcWriter:
                                             length=len(exchange.request_body),
                                             http_headers=request_http(exchange))
         start = self._file.tell()
-        writer.write_record(record)
+        self._put(record)
         end = self._file.tell()
         request.rec_headers.add_header("WARC-Concurrent-To",
                                        record.rec_headers.get_header("WARC-Record-ID"))
         request.rec_headers.replace_header("WARC-Date", date)
-        writer.write_record(request)
+        self._put(request)
         self._file.flush()
         self.records += 1
         self.bytes_written += self._file.tell() - start

@@ -131,8 +131,14 @@ def test_crawl_captures_every_response_and_reparse_rebuilds_the_archive(
     assert snapshot(db_path) == before
     assert (tmp_path / "attachments" / attachment["file"]).read_bytes() == PDF
     assert warcs(tmp_path / "captures") == files  # reparse captures nothing
-    run = next(Database(db_path)["crawls"].rows)
+    rebuilt = Database(db_path)
+    run = next(rebuilt["crawls"].rows)
     assert run["status"] == "finished" and "reparse" in json.loads(run["options"])
+    history = rebuilt.execute(  # first_seen and last_seen: when the pages were captured
+        "select a.first_seen, a.last_seen, min(c.captured), max(c.captured) from articles a "
+        "join captures c on c.article_id = a.id group by a.id").fetchall()
+    assert history and all(first[:19] == low[:19] and last[:19] == high[:19] and low < high
+                           for first, last, low, high in history)
 
 
 def test_wacz_lists_the_stories_and_validates(

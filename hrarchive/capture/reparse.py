@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
+from warcio.timeutils import iso_date_to_datetime
 
 from hrarchive.capture.attachments import ATTACHMENT_KEY
 from hrarchive.capture.middleware import META_KEY
@@ -128,6 +130,12 @@ class ReparseMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.run_options = {"reparse": str(self.captures_root)}
+        self._captured_at: datetime | None = None
+
+    def archive_clock(self) -> datetime:
+        """The store's clock: while a record's items are stored, the time it was captured,
+        so first_seen and last_seen keep the crawl's history."""
+        return self._captured_at or datetime.now(UTC)
 
     async def start(self) -> AsyncIterator[Any]:
         stats = self.crawler.stats
@@ -150,10 +158,19 @@ class ReparseMixin:
             self.rebase = Rebaser(self.profile.base_url or self.profile.start_urls[0],
                                   captured.base_url)
             stats.inc_value("hrarchive/reparse/responses")
-            for out in getattr(self, captured.callback)(response) or ():
+            try:
+                found = list(getattr(self, captured.callback)(response) or ())
+            except Exception:
+                stats.inc_value("hrarchive/errors")
+                logger.exception("Could not re-read %s from %s", captured.ref.url,
+                                 captured.ref.warc)
+                continue
+            self._captured_at = iso_date_to_datetime(captured.ref.date).replace(tzinfo=UTC)
+            for out in found:
                 if isinstance(out, Request):
                     stats.inc_value("hrarchive/reparse/requests_dropped")
                     continue
                 if isinstance(out, Article | Attachment) and out.capture is None:
                     out.capture = captured.ref.as_dict()
                 yield out
+        self._captured_at = None

@@ -64,6 +64,7 @@ class StorePipeline:
         self.archive = Archive(settings.get("HRARCHIVE_DB"),
                                batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
                                commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
+        self.archive.clock = getattr(spider, "archive_clock", self.archive.clock)  # reparse
         profile = getattr(spider, "profile", None)
         site = profile.id if profile else str(getattr(spider, "name", "unknown"))
         if profile:

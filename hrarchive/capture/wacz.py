@@ -53,12 +53,15 @@ def create_wacz(output: Path, warcs: list[Path], pages: Iterable[Mapping[str, An
     if len(set(names)) != len(names):
         raise WaczError("two WARC files share a name; a WACZ keeps files by name")
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".wacz-") as tmp:
         pages_file = Path(tmp) / "pages.jsonl"
         listed = write_pages(pages_file, pages, title)
-        args = ["create", "-o", str(output), "--title", title]
+        partial = Path(tmp) / output.name  # replaces ``output`` only once complete
+        args = ["create", "-o", str(partial), "--title", title]
         args += ["-p", str(pages_file)] if listed else ["--detect-pages"]
-        return _run([*args, *map(str, warcs)])
+        report = _run([*args, *map(str, warcs)])
+        partial.replace(output)
+    return report
 
 
 def validate_wacz(path: Path) -> str:

@@ -31,6 +31,14 @@ def wacz(path: str, sites: tuple[str, ...], captures: str | None, db: str | None
       hrarchive wacz hrhouse.wacz --site hrhouse
       hrarchive wacz all.wacz --db /srv/hr/archive.db
     """
+    click.echo(export_wacz(path, sites, captures, db, validate, overrides))
+
+
+def export_wacz(path: str, sites: tuple[str, ...] = (), captures: str | None = None,
+                db: str | None = None, validate: bool = True,
+                overrides: tuple[str, ...] = ()) -> str:
+    """Write the WACZ (the work of ``hrarchive wacz``, for other commands to call too);
+    returns a one-line report, raises :class:`click.ClickException` on failure."""
     from hrarchive.capture.middleware import capture_root
     from hrarchive.capture.wacz import WaczError, create_wacz, validate_wacz
     from hrarchive.capture.writer import warc_files
@@ -39,8 +47,9 @@ def wacz(path: str, sites: tuple[str, ...], captures: str | None, db: str | None
 
     settings = project_settings(db, overrides)
     root = Path(captures) if captures else capture_root(settings)
-    chosen = list(sites) or sorted(p.name for p in root.iterdir() if p.is_dir()) \
-        if root.is_dir() else list(sites)
+    chosen = list(sites)
+    if not chosen and root.is_dir():
+        chosen = sorted(p.name for p in root.iterdir() if p.is_dir())
     warcs = [w for site in chosen for w in warc_files(root / site)]
     if not warcs:
         raise click.ClickException(f"no WARC files under {root}"
@@ -54,5 +63,5 @@ def wacz(path: str, sites: tuple[str, ...], captures: str | None, db: str | None
             validate_wacz(Path(path))
     except WaczError as exc:
         raise click.ClickException(f"could not write {path}:\n{exc}") from exc
-    click.echo(f"{path}: {len(warcs)} WARC file(s), {len(pages)} page(s)"
-               + (", valid" if validate else ""))
+    return (f"{path}: {len(warcs)} WARC file(s), {len(pages)} page(s)"
+            + (", valid" if validate else ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import html
 import io
 import json
 import zipfile
@@ -33,9 +34,9 @@ def serve_with_attachment(serve: Callable[[str], FixtureSite]) -> FixtureSite:
     page = case.page()
     marker = b'class="entry-content container">'
     assert marker in page.body
-    html = page.body.replace(marker, marker + b'<p>Read the <a href="' + REAL.encode()
+    body = page.body.replace(marker, marker + b'<p>Read the <a href="' + REAL.encode()
                              + PDF_PATH.encode() + b'">full report (PDF)</a>.</p>', 1)
-    server.put(route_of(case.url), Page(html, 200, page.headers))
+    server.put(route_of(case.url), Page(body, 200, page.headers))
     server.put(PDF_PATH, Page(PDF, 200, {"Content-Type": "application/pdf"}))
     return server
 
@@ -160,6 +161,17 @@ def test_wacz_lists_the_stories_and_validates(
     assert {p["url"]: p["title"] for p in pages[1:]} == stories
     assert all(p["ts"] for p in pages[1:])
     assert all(f'"url": "{url}"' in index for url in stories)
+    # replay as a reader of the WACZ does: index entry -> record in the packaged WARC
+    entries = [json.loads(line[line.index("{"):]) for line in index.splitlines()]
+    for url, title in stories.items():
+        entry = next(e for e in entries if e.get("url") == url and e.get("status") == "200")
+        with zipfile.ZipFile(out) as wacz:
+            data = wacz.read(f"archive/{entry['filename']}")
+        start = int(entry["offset"])
+        chunk = io.BytesIO(data[start:start + int(entry["length"])])
+        record = next(iter(ArchiveIterator(chunk)))
+        assert record.rec_headers.get_header("WARC-Target-URI") == url
+        assert title in html.unescape(record.content_stream().read().decode("utf-8"))
 
 
 def test_wacz_without_captures_is_a_clear_error(tmp_path: Path) -> None:

@@ -194,3 +194,28 @@ def test_capture_can_be_turned_off_or_moved(
                settings=(*FAST, f"HRARCHIVE_CAPTURE_DIR={moved}"))
     assert on.returncode == 0, on.output
     assert warcs(moved / "hrhouse") and not (tmp_path / "on" / "captures").exists()
+
+
+def test_reparse_applies_a_better_extractor_to_every_captured_story(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    server = serve("hrhouse")
+    db_path = tmp_path / "archive.db"
+    assert crawl("hrhouse", server, db_path).returncode == 0
+    before = {r["url"]: r for r in Database(db_path)["articles"].rows}
+    assert before and all(r["subtitle"] is None and r["version"] == 1 for r in before.values())
+    better = tmp_path / "profiles"
+    better.mkdir()
+    profile = (Path(__file__).parent.parent / "hrarchive" / "sites" / "hrhouse.toml").read_text()
+    (better / "hrhouse.toml").write_text(profile.replace(
+        "[article]\n", '[article]\nsubtitle = "h1.entry-title::text"\n'), "utf-8")
+    hits = len(server.hits)
+    done = run_hrarchive("reparse", "--db", str(db_path), "-s", f"HRARCHIVE_SITES={better}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(server.hits) == hits
+    db = Database(db_path)
+    after = {r["url"]: r for r in db["articles"].rows}
+    assert after.keys() == before.keys()
+    assert all(r["version"] == 2 and r["subtitle"] == r["title"] for r in after.values())
+    assert db["article_versions"].count == 2 * len(after)  # the first version is kept
+    versions = db.execute("select distinct version from captures").fetchall()
+    assert sorted(versions) == [(1,), (2,)]  # the same record, read by both extractors

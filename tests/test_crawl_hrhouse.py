@@ -89,3 +89,30 @@ def test_unreachable_site_fails_the_crawl(tmp_path: Path) -> None:
     run = next(result.db["crawls"].rows)
     assert run["status"] == "failed"
     assert "no listing" in run["finish_reason"]
+
+
+def test_two_sites_in_one_process_share_one_writer(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    from hrarchive.profiles import BUILTIN_DIR
+    from tests.conftest import FAST, run_hrarchive
+
+    twin = tmp_path / "twin.toml"  # the same site under a second id: a second spider
+    twin.write_text((BUILTIN_DIR / "hrhouse.toml").read_text("utf-8")
+                    .replace('id = "hrhouse"', 'id = "twin"'), "utf-8")
+    first, second = serve("hrhouse"), serve("hrhouse")
+    db_path = tmp_path / "archive.db"
+    args = ["crawl", "hrhouse", "--profile", str(twin), "--db", str(db_path),
+            "--base-url", f"hrhouse={first.base_url}", "--base-url", f"twin={second.base_url}",
+            "-s", "HRARCHIVE_COMMIT_SECONDS=60"]  # batches stay open while the other writes
+    for setting in FAST:
+        args += ["-s", setting]
+    done = run_hrarchive(*args)
+    assert done.returncode == 0, done.stderr
+    assert "database is locked" not in done.stderr
+    from sqlite_utils import Database
+    db = Database(db_path)
+    runs = {r["site"]: r for r in db["crawls"].rows}
+    assert {s: r["status"] for s, r in runs.items()} == {"hrhouse": "finished",
+                                                         "twin": "finished"}
+    assert dict(db.execute("select site, count(*) from articles group by site").fetchall()) == \
+        {"hrhouse": 6, "twin": 6}

@@ -228,3 +228,30 @@ class Archive:
             outcome = "new"
         self._wrote()
         return outcome
+
+
+_shared: dict[str, tuple[Archive, int]] = {}
+
+
+def acquire_archive(path: str | Path, **options: Any) -> Archive:
+    """The one writer of an archive file in this process, shared by every spider writing to it.
+
+    Two connections writing one file from the same thread would block each other; sharing
+    one keeps a single writer, as the design asks.  Pair each call with ``release_archive``.
+    """
+    key = str(Path(path).resolve())
+    archive, users = _shared.get(key) or (Archive(path, **options), 0)
+    _shared[key] = (archive, users + 1)
+    return archive
+
+
+def release_archive(archive: Archive) -> None:
+    """Commit; close the archive once its last user releases it."""
+    archive.commit()
+    for key, (shared, users) in list(_shared.items()):
+        if shared is archive:
+            if users > 1:
+                _shared[key] = (shared, users - 1)
+                return
+            del _shared[key]
+    archive.close()

@@ -8,6 +8,7 @@ import gzip
 import html
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -219,3 +220,33 @@ def test_reparse_applies_a_better_extractor_to_every_captured_story(
     assert db["article_versions"].count == 2 * len(after)  # the first version is kept
     versions = db.execute("select distinct version from captures").fetchall()
     assert sorted(versions) == [(1,), (2,)]  # the same record, read by both extractors
+
+
+def test_reparse_rebuilds_several_sites_one_after_the_other(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    builtin = Path(__file__).parent.parent / "hrarchive" / "sites" / "hrhouse.toml"
+    (profiles / "twin.toml").write_text(  # the same site under a second id: a second spider
+        builtin.read_text("utf-8").replace('id = "hrhouse"', 'id = "twin"'), "utf-8")
+    db_path = tmp_path / "archive.db"
+    assert crawl("hrhouse", serve("hrhouse"), db_path).returncode == 0
+    time.sleep(1.1)  # the twin's pages are captured in a later second than hrhouse's
+    done = crawl("twin", serve("hrhouse"), db_path, "-s", f"HRARCHIVE_SITES={profiles}")
+    assert done.returncode == 0, done.output
+    assert warcs(tmp_path / "captures" / "hrhouse") and warcs(tmp_path / "captures" / "twin")
+    before = snapshot(db_path)
+    for path in tmp_path.glob("archive.db*"):
+        path.unlink()
+    done = run_hrarchive("reparse", "--db", str(db_path), "-s", f"HRARCHIVE_SITES={profiles}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert snapshot(db_path) == before
+    db = Database(db_path)
+    runs = list(db["crawls"].rows)
+    assert [r["site"] for r in runs] == ["hrhouse", "twin"]
+    assert runs[0]["finished"] <= runs[1]["started"]  # one after the other
+    history = db.execute(
+        "select a.site, a.first_seen, min(c.captured) from articles a "
+        "join captures c on c.article_id = a.id group by a.id").fetchall()
+    assert {site for site, _, _ in history} == {"hrhouse", "twin"}
+    assert all(first[:19] == low[:19] for _, first, low in history)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
 
 
 @click.command()
@@ -36,6 +41,7 @@ def reparse(sites: tuple[str, ...], captures: str | None, db: str | None,
       hrarchive reparse --captures /srv/hr/captures --db /srv/hr/archive.db
     """
     from scrapy.crawler import CrawlerProcess
+    from twisted.internet import defer
 
     from hrarchive.capture.middleware import capture_root
     from hrarchive.capture.reparse import ReparseMixin
@@ -67,9 +73,15 @@ def reparse(sites: tuple[str, ...], captures: str | None, db: str | None,
         base = spider_for(known[site])
         spider = type(base.__name__, (ReparseMixin, base),
                       {"captures_root": root, "__module__": base.__module__})
-        crawler = process.create_crawler(spider)
-        crawlers.append(crawler)
-        process.crawl(crawler)
+        crawlers.append(process.create_crawler(spider))
+
+    @defer.inlineCallbacks
+    def one_site_at_a_time() -> Generator[Deferred[Any], Any, None]:
+        # the store's clock follows the records of one site at a time
+        for crawler in crawlers:
+            yield process.crawl(crawler)
+
+    one_site_at_a_time()
     process.start()
     failed = [c.spider.name if c.spider else "?" for c in crawlers
               if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]

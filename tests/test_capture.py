@@ -250,3 +250,17 @@ def test_reparse_rebuilds_several_sites_one_after_the_other(
         "join captures c on c.article_id = a.id group by a.id").fetchall()
     assert {site for site, _, _ in history} == {"hrhouse", "twin"}
     assert all(first[:19] == low[:19] for _, first, low in history)
+
+
+def test_a_capture_folder_that_cannot_be_written_does_not_stop_the_crawl(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the capture folder should be")
+    result = crawl("hrhouse", serve("hrhouse"), tmp_path / "archive.db",
+                   settings=(*FAST, f"HRARCHIVE_CAPTURE_DIR={blocker / 'captures'}"))
+    assert result.returncode == 0, result.output
+    assert "Could not capture" in result.output
+    run = next(result.db["crawls"].rows)
+    assert run["status"] == "finished" and run["articles_new"] == result.db["articles"].count > 0
+    assert json.loads(run["stats"])["hrarchive/capture/failed"] >= run["responses"]
+    assert result.db["captures"].count == 0

@@ -105,6 +105,7 @@ class CaptureMiddleware:
         except Exception:
             stats.inc_value("hrarchive/capture/failed")
             logger.exception("Could not capture %s (the crawl goes on)", response.url)
+            self.writer.rotate()  # a half-written record ends its file; the next starts anew
             return response
         request.meta[META_KEY] = ref.as_dict()
         stats.inc_value(f"hrarchive/capture/{ref.type}")

@@ -195,6 +195,14 @@ class WarcWriter:
             self._file.close()
         self._file = self._writer = self._path = None
 
+    def rotate(self) -> None:
+        """Close the current file; the next record starts a new one."""
+        try:
+            self._close_file()
+        except OSError:
+            logger.exception("Could not close %s", self._path)
+            self._file = self._writer = self._path = None
+
     def close(self) -> None:
         self._close_file()
         if self._digest_log is not None:

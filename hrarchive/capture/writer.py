@@ -234,7 +234,8 @@ class WarcWriter:
             record = writer.create_warc_record(exchange.url, "response",
                                                payload=BytesIO(exchange.body),
                                                length=len(exchange.body), http_headers=http,
-                                               warc_headers_dict=extra)
+                                               warc_headers_dict={**extra,
+                                                                  "WARC-Payload-Digest": digest})
         request = writer.create_warc_record(exchange.url, "request",
                                             payload=BytesIO(exchange.request_body),
                                             length=len(exchange.request_body),

@@ -92,9 +92,12 @@ def test_crawl_captures_every_response_and_reparse_rebuilds_the_archive(
     assert Checker(argparse.Namespace(inputs=[str(f) for f in files],
                                       verbose=False)).process_all() == 0
     index = cdxj(files)
-    served = {server.base_url + route_of(c.url) for c in load_cases("hrhouse")}
+    served = {server.base_url + path for path in server.hits}  # every request answered
     indexed = {entry["url"] for entry in index}
-    assert served | {server.base_url + PDF_PATH} <= indexed  # robots.txt and the 404 too
+    assert served == indexed
+    assert {"/robots.txt", PDF_PATH, "/campaigns/letters-from-lukashenkas-prisoners-alena-hnauk/"
+            } <= set(server.hits)  # robots.txt, the attachment, the 404 story
+    assert len(index) == len(server.hits)  # one response or revisit record per response
     first_run = [e for e in index if e["filename"] == files[0].name]
     second_run = [e for e in index if e["filename"] == files[1].name]
     assert all(e.get("mime") != "warc/revisit" for e in first_run)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import click
 
+from hrarchive.commands.extract import extract
+from hrarchive.commands.reparse import reparse
+from hrarchive.commands.wacz import wacz
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
 
@@ -133,11 +136,6 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
     for p in profiles.values():
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
-
-
-from hrarchive.commands.reparse import reparse  # noqa: E402  (raw capture, issue #6)
-
+cli.add_command(extract)
 cli.add_command(reparse)
-from hrarchive.commands.wacz import wacz  # noqa: E402
-
 cli.add_command(wacz)

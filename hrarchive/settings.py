@@ -35,11 +35,25 @@ HRARCHIVE_ATTACHMENTS = True
 # Where attachment files are kept by SHA-256; empty: attachments/ beside the archive.
 HRARCHIVE_ATTACHMENTS_DIR = ""
 
-# --- politeness ----------------------------------------------------------------------------
-USER_AGENT = f"hrarchive/0.1 (+{HRARCHIVE_CONTACT}; archiving human rights news)"
+# --- politeness (hrarchive/middlewares/) ---------------------------------------------------
+# USER_AGENT is made from HRARCHIVE_CONTACT when a crawl starts (set USER_AGENT to override).
+ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0}
+# Every request, concurrent ones too, waits for its host's robots.txt; Crawl-delay honoured.
+# Retries wait for Retry-After, else back off exponentially (stock Scrapy retries at once).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "hrarchive.middlewares.robots.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "hrarchive.middlewares.retry.RetryAfterMiddleware": 550,
+}
+# First retry waits this many seconds when the server names no Retry-After; doubled after.
+HRARCHIVE_RETRY_BACKOFF = 5.0
+# No retry waits longer; a Retry-After asking for more is not retried.
+HRARCHIVE_RETRY_MAX_DELAY = 300.0
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "hrarchive"  # the token robots.txt groups are matched against
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -62,5 +76,5 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # --- raw capture: next to the downloader, so it sees every response as received ------------
-DOWNLOADER_MIDDLEWARES = {"hrarchive.capture.middleware.CaptureMiddleware": 950}
+DOWNLOADER_MIDDLEWARES["hrarchive.capture.middleware.CaptureMiddleware"] = 950
 SPIDER_MIDDLEWARES = {"hrarchive.capture.middleware.CaptureSpiderMiddleware": 950}

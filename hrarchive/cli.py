@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from hrarchive.commands.extract import extract
+from hrarchive.commands.reparse import reparse
+from hrarchive.commands.wacz import wacz
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
 
@@ -152,3 +154,5 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
 cli.add_command(extract)
+cli.add_command(reparse)
+cli.add_command(wacz)

@@ -58,7 +58,7 @@ class NormalisePipeline:
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Teaser | Article):
-            return item  # e.g. NotModified: nothing to normalise
+            return item  # NotModified, Attachment: nothing to normalise
         adapter = ItemAdapter(item)
         base = adapter["url"]
         if isinstance(item, Teaser):

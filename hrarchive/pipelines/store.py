@@ -17,6 +17,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from hrarchive.capture.pipeline import keep_capture
 from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.store import Archive, acquire_archive, release_archive
 
@@ -78,6 +79,7 @@ class StorePipeline:
         self.archive = acquire_archive(settings.get("HRARCHIVE_DB"),
                                batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
                                commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
+        self.archive.clock = getattr(spider, "archive_clock", self.archive.clock)  # reparse
         profile = getattr(spider, "profile", None)
         site = profile.id if profile else str(getattr(spider, "name", "unknown"))
         if profile:
@@ -109,6 +111,7 @@ class StorePipeline:
             outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
                                                  item.last_modified, item.announced)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
+        keep_capture(self.archive, item, self.crawl_id, self.crawler)  # WARC records, attachments
         return item
 
     def close_spider(self) -> None:

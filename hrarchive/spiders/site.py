@@ -231,6 +231,13 @@ class SiteSpider(scrapy.Spider):
         return self.announced.get(self._key(request_url)) or \
             self.announced.get(self._key(response.url))
 
+    # --- attachments: PDF reports and the like, requested by hrarchive.capture ---------------
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        from hrarchive.capture.attachments import attachment_item
+
+        self._count("hrarchive/attachment/read")
+        yield attachment_item(self.profile.id, response)
+
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:
         self._count("hrarchive/errors")

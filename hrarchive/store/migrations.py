@@ -48,6 +48,27 @@ def incremental_runs(db: Database) -> None:
                 table.add_column(column.name, column.type)
 
 
+def _create(db: Database, name: str) -> None:
+    """Create a table of TABLES as defined, unless an earlier migration already made it."""
+    spec = next(t for t in TABLES if t.name == name)
+    table = _table(db, name)
+    if table.exists():
+        return
+    table.create({c.name: c.type for c in spec.columns},
+                 pk=spec.pk if isinstance(spec.pk, str) else list(spec.pk),
+                 not_null={spec.pk} if isinstance(spec.pk, str) else set(spec.pk))
+    for columns in spec.unique:
+        table.create_index(list(columns), unique=True)
+    for columns in spec.indexes:
+        table.create_index(list(columns))
+
+
+@migrations(name="0003_captures_and_attachments")
+def captures_and_attachments(db: Database) -> None:
+    for name in ("captures", "attachments"):
+        _create(db, name)
+
+
 def migrate(db: Database) -> None:
     """Apply pending migrations; also records the schema version in ``PRAGMA user_version``."""
     migrations.apply(db)

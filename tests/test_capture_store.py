@@ -16,7 +16,7 @@ def test_an_archive_from_before_the_capture_tables_gets_them(tmp_path: Path) -> 
     db["articles"].insert({"site": "s", "url": "https://s.example/a", "title": "A"})
     for name in ("captures", "attachments"):
         db[name].drop()
-    db.execute("delete from _sqlite_migrations where name = 'captures_and_attachments'")
+    db.execute("delete from _sqlite_migrations where name = '0003_captures_and_attachments'")
     db.conn.commit()
     db.close()
     assert attachment_urls(path, "s") == set() and wacz_pages(path) == []

@@ -30,6 +30,8 @@ from hrarchive.capture.middleware import META_KEY
 from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, CaptureRef, warc_files
 from hrarchive.extract.urls import Rebaser
 from hrarchive.items import Article, Attachment
+from hrarchive.spiders.incremental import Planner
+from hrarchive.store.state import SiteState
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +125,7 @@ class ReparseMixin:
     """Turns a site spider into one that re-reads its captures instead of fetching."""
 
     captures_root: Path
+    planner: Planner
     crawler: Any
     profile: Any
     rebase: Rebaser
@@ -139,6 +142,8 @@ class ReparseMixin:
 
     async def start(self) -> AsyncIterator[Any]:
         stats = self.crawler.stats
+        # nothing is fetched, so nothing is skipped: every captured page is read, as in --full
+        self.planner = Planner(SiteState(self.profile.id), full=True)
         decoder = HttpCompressionMiddleware(crawler=self.crawler)
         for captured in read_captures(self.captures_root, self.profile.id):
             stats.inc_value("hrarchive/reparse/records")

@@ -36,3 +36,11 @@ def migrate(db: Database) -> None:
     """Apply pending migrations; also records the schema version in ``PRAGMA user_version``."""
     migrations.apply(db)
     db.execute(f"PRAGMA user_version = {len(migrations.applied(db))}")
+
+
+# --- 0002: views and year columns for researchers and Datasette (issue #4) --------------------
+@migrations(name="0002_researcher_views")
+def researcher_views(db: Database) -> None:
+    from hrarchive.store.views import ensure_derived
+
+    ensure_derived(db)

@@ -133,3 +133,15 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
     for p in profiles.values():
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
+
+
+# --- researcher commands, each in its own module (issue #4) --------------------------------
+from hrarchive.commands.export import export  # noqa: E402
+from hrarchive.commands.search import search  # noqa: E402
+from hrarchive.commands.serve import serve  # noqa: E402
+from hrarchive.commands.stats import stats  # noqa: E402
+
+cli.add_command(search)
+cli.add_command(export)
+cli.add_command(stats)
+cli.add_command(serve)

@@ -17,7 +17,15 @@ from typing import Any
 import yaml
 
 from hrarchive.store.queries import CANNED
-from hrarchive.store.schema import FTS_COLUMNS, FTS_TABLE, GENERATED, TABLES, Column, columns_of
+from hrarchive.store.schema import (
+    FTS_COLUMNS,
+    FTS_TABLE,
+    GENERATED,
+    SORT_INDEXES,
+    TABLES,
+    Column,
+    columns_of,
+)
 from hrarchive.store.views import VIEWS
 
 DATASETTE_VERSION = "0.65.5"
@@ -101,6 +109,7 @@ def _table_notes(name: str) -> tuple[str, ...]:
     notes = [f"primary key ({pk})"]
     notes += [f"unique ({', '.join(u)})" for u in spec.unique]
     notes += [f"index ({', '.join(i)})" for i in spec.indexes]
+    notes += [f"index ({column})" for table, column in SORT_INDEXES if table == name]
     notes += [f"`{g.column.name}` is generated: `{g.expression}`"
               for g in GENERATED if g.table == name]
     return tuple(notes)
@@ -137,9 +146,10 @@ def datasette_metadata(database: str = "archive") -> dict[str, Any]:
         "about": "hrarchive (Apache-2.0)",
         "about_url": PROJECT_URL,
         "databases": {database: {
-            "description": "One archive file. Dates are ISO 8601; lists (authors, tags) are "
-                           "JSON arrays. Every table and column is described in "
-                           "docs/schema.md.",
+            "description": "Start with the stories view (one row per story, searchable, "
+                           "with facets) or a query below. Dates are ISO 8601; lists "
+                           "(authors, tags) are JSON arrays. Every table and column is "
+                           "described on its page and in docs/schema.md.",
             "tables": tables,
             "queries": queries,
         }},

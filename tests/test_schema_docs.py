@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from hrarchive import docs
 from hrarchive.store import open_database
 from hrarchive.store.migrations import migrate, migrations
+from hrarchive.store.schema import SORT_INDEXES
 from hrarchive.store.views import ensure_derived
 
 ROOT = Path(__file__).parent.parent
@@ -40,6 +41,14 @@ def test_docs_cover_the_live_schema_exactly(tmp_path: Path) -> None:
         assert doc.label and doc.doc and all(c.doc for c in doc.columns), name
     for name in FTS_STORAGE:
         assert name in db.table_names()
+    for table, column in SORT_INDEXES:  # newest-first pages read an index, not every row
+        plan = db.execute(f"explain query plan select * from {table} "
+                          f"order by {column} desc limit 10").fetchall()
+        assert "TEMP B-TREE" not in str(plan), plan
+    plan = db.execute("explain query plan select * from stories order by published desc "
+                      "limit 10").fetchall()
+    top = [detail for _, parent, _, detail in plan if parent == 0]
+    assert top[0].startswith("SCAN a USING INDEX") and not any("B-TREE" in d for d in top), plan
 
 
 def test_metadata_describes_every_table_and_column() -> None:

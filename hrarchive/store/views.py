@@ -2,10 +2,11 @@
 
 Each view has a doc string per column, like the tables in ``schema.py``; the schema docs and
 Datasette's ``metadata.yml`` are generated from both. Views and generated columns are created
-by migration ``0002_researcher_views``. A later migration that rebuilds a table (sqlite-utils'
-``transform()``) drops its generated columns and breaks the views over it: it must call
-``ensure_derived(db)`` after the rebuild, and a migration that changes a view's SQL here must
-call it too, so that archive files created before and after the change agree.
+by migration ``0002_researcher_views``, with indexes for newest-first browsing. A later
+migration that rebuilds a table (sqlite-utils' ``transform()``) drops its generated columns
+and breaks the views over it: it must call ``ensure_derived(db)`` after the rebuild, and a
+migration that changes a view's SQL here must call it too, so that archive files created
+before and after the change agree.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from hrarchive.store.schema import GENERATED, Column
+from hrarchive.store.schema import GENERATED, SORT_INDEXES, Column
 
 C = Column
 
@@ -127,11 +128,13 @@ def create_views(db: Database) -> None:
 
 
 def ensure_derived(db: Database) -> None:
-    """Add any missing generated column, then recreate the views over them."""
+    """Add any missing generated column and sort index, then recreate the views over them."""
     drop_views(db)
     for gen in GENERATED:
         present = {row[1] for row in db.execute(f"pragma table_xinfo([{gen.table}])")}
         if gen.column.name not in present:
             db.execute(f"alter table [{gen.table}] add column [{gen.column.name}] text "
                        f"generated always as ({gen.expression}) virtual")
+    for table, column in SORT_INDEXES:
+        db.execute(f"create index if not exists [idx_{table}_{column}] on [{table}] ([{column}])")
     create_views(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -46,7 +47,7 @@ def search(query: tuple[str, ...], site: str | None, since: str | None, until: s
                               limit=limit, raw=raw, marks=(OPEN, CLOSE))
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
-    color = not as_json and click.get_text_stream("stdout").isatty()
+    color = not as_json and sys.stdout.isatty()
     start, end = ("\x1b[1m", "\x1b[0m") if color else ("[", "]")
     for n, hit in enumerate(hits, 1):
         snippet = (hit["snippet"] or "").replace("\n", " ")

@@ -7,14 +7,17 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from benchmarks.export_memory import build
+from hrarchive.commands.serve import metadata_for
 from hrarchive.docs import documented
-from tests.conftest import crawl, run_hrarchive
+from tests.conftest import ROOT, crawl, run_hrarchive
 from tests.fixtureserver import FixtureSite
 from tests.research_archive import (
     CHANGED,
@@ -68,7 +71,8 @@ def test_search_json_filters_by_site_and_dates(built: Built) -> None:
     assert [h["rank"] for h in every] == sorted(h["rank"] for h in every)  # best first
     in_2021 = hits("--since", "2021", "--until", "2021")
     assert in_2021 and {h["published"][:4] for h in in_2021} == {"2021"}
-    assert hits("--site", "viasna") == []
+    assert hits("--site", SITE)
+    assert hits("--until", "2000") == []
     assert len(hits("--limit", "2")) == 2
 
 
@@ -80,6 +84,9 @@ def test_search_reports_bad_input_clearly(built: Built, tmp_path: Path) -> None:
     assert bad_syntax.returncode != 0 and "bad search" in bad_syntax.stderr
     punctuation = run_hrarchive("search", "T-shirt", "AND", "--db", db)  # not syntax unless --raw
     assert punctuation.returncode == 0, punctuation.stderr
+    typo = run_hrarchive("search", "x", "--site", "hrhuose", "--db", db)
+    assert typo.returncode != 0 and "no site 'hrhuose' in this archive; it holds: hrhouse" \
+        in typo.stderr
     missing = run_hrarchive("search", "x", "--db", str(tmp_path / "none.db"))
     assert missing.returncode != 0 and "no archive at" in missing.stderr
     assert not (tmp_path / "none.db").exists()
@@ -102,6 +109,27 @@ def test_export_jsonl_streams_every_story(built: Built, tmp_path: Path) -> None:
     published = sorted(json.loads(line)["published"] for line in out.read_text().splitlines())
     assert published == sorted(c.expected["published"] for c in built.stories
                                if c.expected and (c.expected["published"] or "") >= "2023-02")
+
+
+def test_export_into_a_pipe_that_closes_early_is_quiet(tmp_path: Path) -> None:
+    db = tmp_path / "big.db"
+    build(db, 300)  # about 1 MB of JSON: more than a pipe holds, so `head` closes it early
+    done = subprocess.run(f"{sys.executable} -m hrarchive export --db {db} | head -1; "
+                          "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash",
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout)["id"] == 1
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_serve_rekeys_a_metadata_file_to_the_archive_name(tmp_path: Path) -> None:
+    own = tmp_path / "mine.yml"
+    own.write_text("title: Mine\ndatabases:\n  archive:\n    tables:\n"
+                   "      sites: {description: Our sites}\n")
+    meta = metadata_for(tmp_path / "news-2024.db", str(own))
+    assert meta["title"] == "Mine"
+    assert meta["databases"] == {"news-2024": {"tables": {"sites": {"description": "Our sites"}}}}
+    built_in = metadata_for(tmp_path / "news-2024.db")
+    assert set(built_in["databases"]) == {"news-2024"}
 
 
 def test_export_csv_has_the_documented_columns(built: Built) -> None:

@@ -125,6 +125,18 @@ def open_archive(path: str | Path) -> Database:
     return open_database(path)
 
 
+def check_site(db: Database, site: str | None) -> str:
+    """``site`` if the archive holds it (or ``""`` for all sites); else a clear error."""
+    if not site:
+        return ""
+    known = sorted({row[0] for row in db.execute("select id from sites union "
+                                                 "select distinct site from articles")})
+    if site not in known:
+        raise QueryError(f"no site {site!r} in this archive; it holds: "
+                         f"{', '.join(known) or 'no site yet'}")
+    return site
+
+
 def fts_query(text: str) -> str:
     """Plain words as an FTS5 query: each word quoted, so punctuation cannot be syntax."""
     words = text.split()
@@ -154,7 +166,7 @@ def search(db: Database, text: str, site: str | None = None, since: str | None =
     ``raw`` passes ``text`` to FTS5 as it is (``AND``, ``OR``, ``NEAR``, ``"phrases"``,
     ``prefix*``); otherwise every word must appear.
     """
-    params = {"q": text.strip() if raw else fts_query(text), "site": site or "",
+    params = {"q": text.strip() if raw else fts_query(text), "site": check_site(db, site),
               "since": check_date(since, "--since"), "until": check_date(until, "--until"),
               "limit": limit, "open": marks[0], "close": marks[1]}
     sql = f"""
@@ -178,7 +190,7 @@ limit :limit
 def export_stories(db: Database, site: str | None = None, since: str | None = None,
                    until: str | None = None) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Every story (``articles`` row) matching the filters, oldest first, as a lazy stream."""
-    params = {"site": site or "", "since": check_date(since, "--since"),
+    params = {"site": check_site(db, site), "since": check_date(since, "--since"),
               "until": check_date(until, "--until")}
     cursor = db.execute(f"select a.* from articles a where 1 {_FILTERS} order by a.id", params)
     return [d[0] for d in cursor.description], _rows(cursor)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from hrarchive.commands.extract import extract
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
 
@@ -133,6 +134,7 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
     for p in profiles.values():
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
+cli.add_command(extract)
 
 
 # --- researcher commands, each in its own module (issue #4) --------------------------------

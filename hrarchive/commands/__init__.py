@@ -1,4 +1,4 @@
-"""Commands of the ``hrarchive`` command line that live in their own modules."""
+"""Commands of the ``hrarchive`` command line, one module each, and what they share."""
 
 from __future__ import annotations
 

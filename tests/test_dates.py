@@ -1,6 +1,5 @@
 """Dates as the sites print or declare them, in their languages, to ISO 8601 — never guessed."""
 
-# ruff: noqa: RUF001  (Cyrillic text as the sites print it)
 from __future__ import annotations
 
 import pytest

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import click
 
+from hrarchive.commands.export import export
 from hrarchive.commands.extract import extract
 from hrarchive.commands.reparse import reparse
+from hrarchive.commands.search import search
+from hrarchive.commands.serve import serve
+from hrarchive.commands.stats import stats
 from hrarchive.commands.wacz import wacz
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
@@ -153,6 +157,7 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
     for p in profiles.values():
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
-cli.add_command(extract)
-cli.add_command(reparse)
-cli.add_command(wacz)
+
+
+for command in (extract, search, export, stats, serve, reparse, wacz):
+    cli.add_command(command)

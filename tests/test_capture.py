@@ -180,6 +180,13 @@ def test_wacz_lists_the_stories_and_validates(
         record = next(iter(ArchiveIterator(chunk)))
         assert record.rec_headers.get_header("WARC-Target-URI") == url
         assert title in html.unescape(record.content_stream().read().decode("utf-8"))
+    # the spelling, `hrarchive export --wacz`, writes the same package
+    again = tmp_path / "export" / "again.wacz"
+    done = run_hrarchive("export", "--wacz", str(again), "--site", "hrhouse", "--db", str(db_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "valid" in validate_wacz(again)
+    with zipfile.ZipFile(again) as wacz:
+        assert wacz.read("pages/pages.jsonl").count(b"\n") == len(pages)
 
 
 def test_wacz_without_captures_is_a_clear_error(tmp_path: Path) -> None:

@@ -69,6 +69,14 @@ def captures_and_attachments(db: Database) -> None:
         _create(db, name)
 
 
+# --- 0004: views and year columns for researchers and Datasette (issue #4) --------------------
+@migrations(name="0004_researcher_views")
+def researcher_views(db: Database) -> None:
+    from hrarchive.store.views import ensure_derived
+
+    ensure_derived(db)
+
+
 def migrate(db: Database) -> None:
     """Apply pending migrations; also records the schema version in ``PRAGMA user_version``."""
     migrations.apply(db)

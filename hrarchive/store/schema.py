@@ -191,3 +191,34 @@ FTS_COLUMNS = ("title", "subtitle", "body_text")
 
 def table(name: str) -> Table:
     return next(t for t in TABLES if t.name == name)
+
+
+# --- Derived columns (migration 0004_researcher_views, issue #4) ------------------------------
+@dataclass(frozen=True)
+class Generated:
+    """A column SQLite computes from others (``GENERATED ALWAYS AS ... VIRTUAL``); never written.
+
+    ``PRAGMA table_info`` and sqlite-utils' ``Table.columns`` do not list such columns and
+    ``Table.transform()`` drops them: a migration that rebuilds one of these tables must call
+    ``hrarchive.store.views.ensure_derived(db)`` afterwards.
+    """
+
+    table: str
+    column: Column
+    expression: str
+
+
+GENERATED: tuple[Generated, ...] = (
+    Generated("articles", C("year", str, "Year of publication, from `published` (for facets)"),
+              "substr(published, 1, 4)"),
+    Generated("teasers", C("year", str, "Year the listing dates the story, from `published`"),
+              "substr(published, 1, 4)"),
+)
+
+# Newest-first browsing (Datasette's default sort) reads these instead of sorting every row.
+SORT_INDEXES: tuple[tuple[str, str], ...] = (("articles", "published"), ("teasers", "published"))
+
+
+def columns_of(name: str) -> tuple[Column, ...]:
+    """A table's columns, its generated columns included (they come last)."""
+    return table(name).columns + tuple(g.column for g in GENERATED if g.table == name)

@@ -1,0 +1,69 @@
+"""``hrarchive serve``: browse the archive in Datasette, with its labels, facets and queries."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from hrarchive.commands import DB_OPTION, archive_path
+from hrarchive.docs import datasette_metadata
+from hrarchive.store.queries import QueryError, open_archive
+
+
+def metadata_for(db: Path, metadata: str | None = None) -> dict[str, Any]:
+    """Datasette metadata keyed by the name Datasette gives ``db`` (its file name sans suffix)."""
+    if metadata is None:
+        return datasette_metadata(db.stem)
+    data = yaml.safe_load(Path(metadata).read_text("utf-8")) or {}
+    databases = data.get("databases") or {}
+    if len(databases) == 1 and db.stem not in databases:
+        data["databases"] = {db.stem: next(iter(databases.values()))}
+    return dict(data)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@DB_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 makes the archive reachable by others.")
+@click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on.")
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Use this metadata file instead of the built-in one (metadata.yml).")
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+def serve(db: str | None, host: str, port: int, metadata: str | None,
+          datasette_args: tuple[str, ...]) -> None:
+    """Browse and search the archive in Datasette, at http://127.0.0.1:8001/.
+
+    Tables and columns are labelled and described, stories can be searched and faceted by
+    site, year, language and tag, and canned queries answer common questions. Arguments
+    after `--` go to `datasette serve` as they are.
+
+    \b
+    Examples:
+      hrarchive serve
+      hrarchive serve --db /srv/hr/archive.db --port 8080
+      hrarchive serve -- --setting sql_time_limit_ms 5000
+    """
+    from datasette.cli import cli as datasette_cli
+
+    path = archive_path(db)
+    try:
+        open_archive(path).close()  # brings an older archive forward, so the views exist
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    # Datasette's server re-raises SIGTERM once it has shut down: exit cleanly on it, so the
+    # temporary metadata file is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with tempfile.TemporaryDirectory(prefix="hrarchive-serve-") as tmp:
+        meta = Path(tmp) / "metadata.json"
+        meta.write_text(json.dumps(metadata_for(path, metadata), ensure_ascii=False), "utf-8")
+        click.echo(f"hrarchive: serving {path} at http://{host}:{port}/", err=True)
+        datasette_cli.main(["serve", str(path), "--metadata", str(meta), "--host", host,
+                            "--port", str(port), *datasette_args],
+                           prog_name="datasette", standalone_mode=False)

@@ -40,8 +40,8 @@ class Sizes:
     queries: int
 
 
-DEFAULT = Sizes(crawl=2000, memory=(1000, 10_000), store=(10_000, 100_000), extract_pages=200,
-                extract_rounds=3, queries=300)
+DEFAULT = Sizes(crawl=1000, memory=(1000, 10_000), store=(10_000, 100_000), extract_pages=200,
+                extract_rounds=2, queries=200)
 QUICK = Sizes(crawl=50, memory=(50, 200), store=(500, 1000), extract_pages=20,
               extract_rounds=1, queries=30)
 
@@ -58,8 +58,8 @@ class Row:
     note: str = ""
 
     def cells(self) -> list[str]:
-        measured = f"{self.value:,.2f}" if abs(self.value) < 100 and self.value != int(
-            self.value) else f"{self.value:,.0f}"
+        whole = self.unit == "" and self.value == int(self.value)
+        measured = f"{self.value:,.0f}" if whole or abs(self.value) >= 100 else f"{self.value:,.2f}"
         met = "" if self.met is None else ("yes" if self.met else "NO")
         return [self.name, f"{measured} {self.unit}".strip(), self.goal, met, self.note]
 
@@ -143,8 +143,10 @@ def memory_rows(sizes: Sizes) -> list[Row]:
     small, large = (peak_memory(n) for n in sizes.memory)
     growth = large["peak_rss_mb"] / small["peak_rss_mb"]
     return [
-        Row(f"memory: peak RSS, crawl of {small['stories']:,}", small["peak_rss_mb"], "MB"),
-        Row(f"memory: peak RSS, crawl of {large['stories']:,}", large["peak_rss_mb"], "MB"),
+        Row(f"memory: peak RSS, crawl of {small['stories']:,}", small["peak_rss_mb"], "MB",
+            note=f"{small['pages']:,} pages"),
+        Row(f"memory: peak RSS, crawl of {large['stories']:,}", large["peak_rss_mb"], "MB",
+            note=f"{large['pages']:,} pages"),
         Row("memory: growth", growth, "x", "< 1.3", growth < 1.3),
     ]
 

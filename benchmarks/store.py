@@ -28,10 +28,18 @@ FTS_QUERY = ("select a.id, a.title from articles_fts "
              "where articles_fts match ? order by rank limit 20")
 
 
-def story_item(site: SyntheticSite, i: int) -> dict[str, Any]:
-    """What the spider and pipelines hand the archive for story ``i``, already normalised."""
+BODY_POOL = 2000
+
+
+def story_item(site: SyntheticSite, i: int, pool: list[list[str]]) -> dict[str, Any]:
+    """What the spider and pipelines hand the archive for story ``i``, already normalised.
+
+    Bodies are the site's own, one of ``BODY_POOL`` per story (rendering 100,000 distinct
+    bodies would cost more than storing them), opened by a sentence naming the story.
+    """
     story = site.story(i)
-    paragraphs = site.body(i)
+    paragraphs = [f"{story.title}: statement number {i} on {story.violation} in {story.place}.",
+                  *pool[(i - 1) % len(pool)]]
     url = f"{BASE}{site.article_path(i)}"
     return {
         "site": SITE, "url": url, "canonical_url": url, "title": story.title, "subtitle": None,
@@ -71,6 +79,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def store_run(n_stories: int, n_queries: int = 200) -> dict[str, Any]:
     """Write ``n_stories`` into a fresh archive; measure rate, size and FTS latency."""
     site = SyntheticSite(n_stories)
+    pool = [site.body(i) for i in range(1, min(BODY_POOL, n_stories) + 1)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "archive.db"
         archive = Archive(path, batch_size=BATCH_SIZE, commit_seconds=3600)
@@ -79,7 +88,7 @@ def store_run(n_stories: int, n_queries: int = 200) -> dict[str, Any]:
         crawl_id = archive.start_crawl(SITE)
         spent = 0.0
         for i in range(1, n_stories + 1):
-            item = story_item(site, i)
+            item = story_item(site, i, pool)
             start = time.perf_counter()
             archive.save_article(item, crawl_id)
             spent += time.perf_counter() - start

@@ -39,6 +39,7 @@ def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
     # Both crawlers fetched the whole site: 50 stories, 5 listing pages and robots.txt.
     assert rows["crawl: hrarchive pages/s"]["note"] == "50 stories, 56 pages"
     assert rows["crawl: bare Scrapy pages/s"]["note"] == "50 stories, 56 pages"
+    assert rows["memory: peak RSS, crawl of 200"]["note"] == "221 pages"
     # The re-crawl issued at least the requests that find one new and one changed story.
     assert rows["re-crawl: requests issued"]["value"] >= rows["re-crawl: minimum possible"]["value"]
     assert rows["re-crawl: requests / minimum"]["note"] == "missed 0 new, 0 changed"

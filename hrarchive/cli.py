@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from hrarchive.commands.extract import extract
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
 
@@ -40,13 +41,13 @@ def cli() -> None:
               help="Archive file (default: archive.db in the current folder).")
 @click.option("--profile", "profiles", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Crawl a site from a profile file outside the package (repeatable).")
-@click.option("--base-url", default=None,
-              help="Fetch the site from this base URL instead (a mirror or a local copy); "
-                   "needs exactly one site.")
+@click.option("--base-url", "base_urls", multiple=True, metavar="[SITE=]URL",
+              help="Fetch a site from this base URL instead (a mirror or a local copy): "
+                   "URL alone with exactly one site, or SITE=URL (repeatable).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Set a Scrapy or HRARCHIVE_* setting for this run.")
 def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
-          base_url: str | None, overrides: tuple[str, ...]) -> None:
+          base_urls: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Crawl SITES (all built-in sites when none is named) into the archive.
 
     Exits with status 1 if any site's run failed or was interrupted.
@@ -57,6 +58,8 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
       hrarchive crawl hrhouse viasna --db /srv/archive/archive.db
       hrarchive crawl --profile my-ngo.toml
       hrarchive crawl hrhouse --base-url http://127.0.0.1:8000
+      hrarchive crawl hrhouse viasna --base-url hrhouse=http://127.0.0.1:8000 \\
+                                     --base-url viasna=http://127.0.0.1:8001
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -75,20 +78,35 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     chosen += [known[s] for s in sites]
     if not chosen:
         chosen = list(known.values())
-    if base_url and len(chosen) != 1:
-        raise click.BadParameter("--base-url needs exactly one site", param_hint="--base-url")
+    rebase = _base_urls(base_urls, [p.id for p in chosen])
     process = CrawlerProcess(settings)  # type: ignore[arg-type]
     crawlers = []
     for profile in chosen:
         crawler = process.create_crawler(spider_for(profile))
         crawlers.append(crawler)
-        process.crawl(crawler, base_url=base_url)
+        process.crawl(crawler, base_url=rebase.get(profile.id))
     process.start()
     failed = [c.spider.name if c.spider else "?" for c in crawlers
               if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
     if failed:
         click.echo(f"hrarchive: crawl failed for: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def _base_urls(values: tuple[str, ...], sites: list[str]) -> dict[str, str]:
+    """``--base-url`` values as {site: url}; a bare URL needs exactly one site."""
+    found: dict[str, str] = {}
+    for value in values:
+        site, sep, url = value.partition("=")
+        if not sep or "://" in site:
+            if len(sites) != 1:
+                raise click.BadParameter("a bare URL needs exactly one site; use SITE=URL",
+                                         param_hint="--base-url")
+            site, url = sites[0], value
+        if site not in sites:
+            raise click.BadParameter(f"{site} is not being crawled", param_hint="--base-url")
+        found[site] = url
+    return found
 
 
 @cli.command()
@@ -116,3 +134,4 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
     for p in profiles.values():
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
+cli.add_command(extract)

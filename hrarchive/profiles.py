@@ -10,6 +10,8 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,7 +54,7 @@ class SiteProfile:
         return self.article_url is None or re.search(self.article_url, url) is not None
 
 
-def _strings(data: dict[str, Any], key: str, source: Path) -> tuple[str, ...]:
+def _strings(data: dict[str, Any], key: str, source: Traversable) -> tuple[str, ...]:
     value = data.get(key, [])
     if isinstance(value, str):
         value = [value]
@@ -62,7 +64,7 @@ def _strings(data: dict[str, Any], key: str, source: Path) -> tuple[str, ...]:
 
 
 def _selectors(data: dict[str, Any], table: str, known: Iterable[str],
-               source: Path) -> dict[str, str]:
+               source: Traversable) -> dict[str, str]:
     section = data.get(table, {})
     if not isinstance(section, dict):
         raise ProfileError(f"{source}: [{table}] must be a table")
@@ -72,9 +74,9 @@ def _selectors(data: dict[str, Any], table: str, known: Iterable[str],
     return {k: str(v) for k, v in section.items()}
 
 
-def load_profile(path: str | Path) -> SiteProfile:
+def load_profile(path: str | Path | Traversable) -> SiteProfile:
     """Read and check one profile file."""
-    source = Path(path)
+    source = Path(path) if isinstance(path, str) else path
     try:
         data = tomllib.loads(source.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -125,10 +127,15 @@ def load_profile(path: str | Path) -> SiteProfile:
 def load_profiles(folders: Iterable[str | Path] = ()) -> dict[str, SiteProfile]:
     """Built-in profiles, then those in ``folders``; a user profile replaces a built-in one."""
     profiles: dict[str, SiteProfile] = {}
-    for folder in (BUILTIN_DIR, *map(Path, folders)):
-        if not Path(folder).is_dir():
+    # Built-in ones through importlib.resources: also readable from a zipped egg (Scrapyd).
+    builtin = files("hrarchive").joinpath("sites").iterdir()
+    found: list[Traversable] = sorted((f for f in builtin if f.name.endswith(".toml")),
+                                      key=lambda f: f.name)
+    for folder in map(Path, folders):
+        if not folder.is_dir():
             raise ProfileError(f"{folder}: no such profile folder")
-        for file in sorted(Path(folder).glob("*.toml")):
-            profile = load_profile(file)
-            profiles[profile.id] = profile
+        found += sorted(folder.glob("*.toml"))
+    for file in found:
+        profile = load_profile(file)
+        profiles[profile.id] = profile
     return profiles

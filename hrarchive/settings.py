@@ -23,11 +23,25 @@ HRARCHIVE_CONTACT = "https://github.com/hrarchive/hrarchive"
 HRARCHIVE_BATCH_SIZE = 200
 HRARCHIVE_COMMIT_SECONDS = 2.0
 
-# --- politeness ----------------------------------------------------------------------------
-USER_AGENT = f"hrarchive/0.1 (+{HRARCHIVE_CONTACT}; archiving human rights news)"
+# --- politeness (hrarchive/middlewares/) ---------------------------------------------------
+# USER_AGENT is made from HRARCHIVE_CONTACT when a crawl starts (set USER_AGENT to override).
+ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0}
+# Every request, concurrent ones too, waits for its host's robots.txt; Crawl-delay honoured.
+# Retries wait for Retry-After, else back off exponentially (stock Scrapy retries at once).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "hrarchive.middlewares.robots.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "hrarchive.middlewares.retry.RetryAfterMiddleware": 550,
+}
+# First retry waits this many seconds when the server names no Retry-After; doubled after.
+HRARCHIVE_RETRY_BACKOFF = 5.0
+# No retry waits longer; a Retry-After asking for more is not retried.
+HRARCHIVE_RETRY_MAX_DELAY = 300.0
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "hrarchive"  # the token robots.txt groups are matched against
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

@@ -3,7 +3,9 @@
 Each case folder under ``tests/fixtures/<site>/`` is served at its ``meta.json`` URL's path
 and query, with its recorded status and headers and its body bytes untouched.  Tests may
 change the routes while the server runs (``site.put``/``site.remove``) to simulate a site
-that publishes, edits or deletes stories.  Every request is logged in ``site.hits``.
+that publishes, edits or deletes stories.  Every request is logged in ``site.hits``, and
+with its arrival time and headers in ``site.requests``.  A page may answer slowly
+(``Page.delay``) or only once (``Page.then`` replaces it after it was served).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,17 @@ class Page:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    then: Page | None = None  # served instead of this page from the next request on
+
+
+@dataclass
+class Hit:
+    """One request the server received: its path and query, arrival time and headers."""
+
+    path: str
+    time: float  # time.monotonic()
+    headers: dict[str, str]
 
 
 @dataclass
@@ -87,6 +101,7 @@ class FixtureSite:
     def __init__(self, routes: Mapping[str, Page], port: int = 0) -> None:
         self.routes: dict[str, Page] = dict(routes)
         self.hits: list[str] = []
+        self.requests: list[Hit] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -123,10 +138,14 @@ class FixtureSite:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _lookup(self, path: str) -> Page | None:
+    def _lookup(self, path: str, headers: Mapping[str, str] | None = None) -> Page | None:
         with self._lock:
             self.hits.append(path)
-            return self.routes.get(path)
+            self.requests.append(Hit(path, time.monotonic(), dict(headers or {})))
+            page = self.routes.get(path)
+            if page is not None and page.then is not None:
+                self.routes[path] = page.then
+            return page
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -135,7 +154,9 @@ class FixtureSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                page = site._lookup(self.path)
+                page = site._lookup(self.path, dict(self.headers.items()))
+                if page is not None and page.delay:
+                    time.sleep(page.delay)
                 if page is None:
                     page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
                                 {"Content-Type": "text/html; charset=UTF-8"})

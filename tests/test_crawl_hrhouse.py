@@ -33,6 +33,26 @@ def test_crawl_archives_stories_teasers_and_related_links(
     assert run["errors"] == 1 and run["dropped"] >= 1  # the 404 story; the untitled page
 
 
+def test_bad_pages_are_logged_with_their_url_and_the_rest_archived(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    server = serve("hrhouse")
+    result = crawl("hrhouse", server, tmp_path / "archive.db")
+    assert result.returncode == 0, result.output
+    bad = {c.meta["bad"]: c.url.replace("https://humanrightshouse.org", server.base_url)
+           for c in load_cases("hrhouse") if c.meta.get("bad")}
+    assert set(bad) == {"no-date", "no-title", "broken-html", "404"}
+    assert f"HTTP 404 for {bad['404']}" in result.output
+    assert f"article without title: {bad['no-title']}" in result.output
+    assert f"Story without a readable date (kept): {bad['no-date']}" in result.output
+    urls = {row["url"]: row for row in result.db["articles"].rows}
+    assert urls[bad["no-date"]]["published"] is None
+    assert urls[bad["broken-html"]]["body_text"]  # truncated page: what is there is kept
+    assert bad["no-title"] not in urls and bad["404"] not in urls
+    stats = next(result.db["crawls"].rows)["stats"]
+    assert '"hrarchive/errors/http_404": 1' in stats
+    assert '"hrarchive/validate/dropped_article_no_title": 1' in stats
+
+
 def test_second_crawl_adds_only_its_crawl_row(
         serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
     server = serve("hrhouse")
@@ -69,3 +89,30 @@ def test_unreachable_site_fails_the_crawl(tmp_path: Path) -> None:
     run = next(result.db["crawls"].rows)
     assert run["status"] == "failed"
     assert "no listing" in run["finish_reason"]
+
+
+def test_two_sites_in_one_process_share_one_writer(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    from hrarchive.profiles import BUILTIN_DIR
+    from tests.conftest import FAST, run_hrarchive
+
+    twin = tmp_path / "twin.toml"  # the same site under a second id: a second spider
+    twin.write_text((BUILTIN_DIR / "hrhouse.toml").read_text("utf-8")
+                    .replace('id = "hrhouse"', 'id = "twin"'), "utf-8")
+    first, second = serve("hrhouse"), serve("hrhouse")
+    db_path = tmp_path / "archive.db"
+    args = ["crawl", "hrhouse", "--profile", str(twin), "--db", str(db_path),
+            "--base-url", f"hrhouse={first.base_url}", "--base-url", f"twin={second.base_url}",
+            "-s", "HRARCHIVE_COMMIT_SECONDS=60"]  # batches stay open while the other writes
+    for setting in FAST:
+        args += ["-s", setting]
+    done = run_hrarchive(*args)
+    assert done.returncode == 0, done.stderr
+    assert "database is locked" not in done.stderr
+    from sqlite_utils import Database
+    db = Database(db_path)
+    runs = {r["site"]: r for r in db["crawls"].rows}
+    assert {s: r["status"] for s, r in runs.items()} == {"hrhouse": "finished",
+                                                         "twin": "finished"}
+    assert dict(db.execute("select site, count(*) from articles group by site").fetchall()) == \
+        {"hrhouse": 6, "twin": 6}

@@ -3,6 +3,11 @@
 ``extract_article`` is pure: bytes and a URL in, a mapping of raw values out (dates as
 declared or printed; the normalise pipeline makes them ISO 8601).  It never makes
 requests, reads settings or opens the database.
+
+Generic extraction reads what the page declares first (``metadata.declared``); without a
+declared date it takes a date printed in an element classed as one before the body's end,
+then a dateline opening the body, then a ``/YYYY/MM/DD/`` URL.  The body is a known article
+container, else the densest block of paragraphs, pruned of page chrome.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from typing import Any
 import lxml.html
 from parsel import Selector
 
+from hrarchive.extract.dates import DATE_IN_TEXT
 from hrarchive.extract.metadata import declared
 from hrarchive.extract.page import absolute, first, nodes, parse, texts
-from hrarchive.extract.text import clean_html, clean_text, html_to_text
+from hrarchive.extract.text import clean_html, clean_text, element_text, html_to_text
 
 BODY_CANDIDATES = ('[itemprop="articleBody"]', ".entry-content", ".post-content", ".article-body",
                    ".article__body", ".field--name-body", ".node__content", ".single-content",
                    ".news-text", ".content-body", "article .content", "article", "main")
+GENERIC_CONTAINERS = frozenset({"article", "main", "article .content"})
 BOILERPLATE = re.compile(
     r"share|social|related|newsletter|subscribe|cookie|comment|breadcrumb|sidebar|advert|"
     r"promo|donat|author-box|print|widget|tags|post-meta|entry-meta|pagination|nav", re.I)
@@ -28,6 +35,13 @@ RELATED_HEADING = re.compile(
     r"related|read (also|more)|see also|more on|more from|читайте также|похожие|по теме|"
     r"глядзіце|чытайце|à lire aussi|lire aussi|voir aussi|relacionad|les også", re.I)
 TITLE_SEPARATOR = re.compile("\\s+[|\u2013\u2014-]\\s+")
+DATE_CLASS = re.compile(
+    r"(?<![a-z])(date|time|posted|published|submitted|dateline|datum|fecha)", re.I)
+NOT_DATE = re.compile(r"modif|updat|comment|related|sidebar|widget|breadcrumb|promo|share|"
+                      r"footer|nav|teaser|card|post-item|listing|latest", re.I)
+DATELINE_PLACE = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_]+){0,3},\s*")
+DATELINE_END = re.compile(r"\s*[:.\u2013\u2014-]")
+URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])/")
 ATTACHMENT = re.compile(r"\.(pdf|docx?|odt|rtf|xlsx?|pptx?)(\?|$)", re.I)
 DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "form", "header", "footer",
              "iframe", "button", "svg", "template")
@@ -57,14 +71,63 @@ def _prune(root: lxml.html.HtmlElement) -> None:
             element.drop_tree()
 
 
-def _densest(sel: Selector) -> Selector | None:
+def _paragraph_text(node: Selector) -> int:
+    return sum(len(" ".join(p.css("::text").getall())) for p in node.css("p"))
+
+
+def _densest(sel: Selector, within: bool = False) -> Selector | None:
     """The element whose direct paragraphs hold the most text."""
     best, best_len = None, 0
-    for parent in sel.xpath("//*[p]"):
+    for parent in sel.xpath(".//*[p]" if within else "//*[p]"):
         length = sum(len(" ".join(p.css("::text").getall())) for p in parent.xpath("./p"))
         if length > best_len:
             best, best_len = parent, length
     return best
+
+
+def _boilerplate(element: lxml.html.HtmlElement) -> bool:
+    """Whether an element sits in navigation, a related list, a sidebar, comments, ..."""
+    for node in element.iterancestors():
+        if node.tag in {"nav", "aside", "footer", "form"}:
+            return True
+        classes = f"{node.get('class', '')} {node.get('id', '')}"
+        if classes.strip() and NOT_DATE.search(classes):
+            return True
+    return False
+
+
+def _printed_date(sel: Selector, body: Selector | None) -> str | None:
+    """A date printed near the story, when the page declares none: an element classed as a
+    date before the body's end, else a dateline opening the body, else a date in the URL."""
+    root = sel.root
+    body_root = body.root if body is not None and not isinstance(body.root, str) else None
+    inside = set(body_root.iter()) if body_root is not None else set()
+    seen_body = False
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element in inside:
+            seen_body = True
+            continue
+        if seen_body:
+            break
+        classes = f"{element.get('class', '')} {element.get('id', '')} " \
+                  f"{element.get('itemprop', '')}"
+        if not DATE_CLASS.search(classes) or NOT_DATE.search(classes) or _boilerplate(element):
+            continue
+        text = clean_text(element_text(element)) or ""
+        found = DATE_IN_TEXT.search(text)
+        if found and len(text) < 200:
+            return found.group(0)
+    if body_root is not None:
+        opening = (clean_text(element_text(body_root)) or "")[:120]
+        place = DATELINE_PLACE.match(opening)
+        found = DATE_IN_TEXT.match(opening, place.end()) if place else None
+        # a dateline: "Johannesburg, 24 August 2012: ..." (place, comma, date, colon or dash)
+        if found and DATELINE_END.match(opening, found.end()):
+            return found.group(0)
+    in_url = URL_DATE.search(str(getattr(root, "base_url", "") or ""))
+    return "-".join(in_url.groups()) if in_url else None
 
 
 def _body_node(sel: Selector, spec: str | None) -> Selector | None:
@@ -74,6 +137,13 @@ def _body_node(sel: Selector, spec: str | None) -> Selector | None:
     for candidate in BODY_CANDIDATES:
         found = sel.css(candidate)
         if found and len(" ".join(found[0].css("p ::text").getall())) > 200:
+            if candidate not in GENERIC_CONTAINERS:
+                return found[0]
+            # a whole <article> or <main> also holds the title, dates and tags: take the
+            # block inside it that holds most of its paragraphs
+            inner = _densest(found[0], within=True)
+            if inner is not None and _paragraph_text(inner) >= 0.6 * _paragraph_text(found[0]):
+                return inner
             return found[0]
     return _densest(sel)
 
@@ -124,11 +194,14 @@ def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
     sel = parse(body, url, headers)
     spec = dict(selectors or {})
     meta = declared(sel)
-    body_text, body_html, body_root = _body(_body_node(sel, spec.get("body")))
+    body_node = _body_node(sel, spec.get("body"))
+    body_text, body_html, body_root = _body(body_node)
     body_links = _links(list(Selector(root=body_root).css("a")), sel) if body_root is not None \
         else []
-    published = (first(sel, spec["date"]) if "date" in spec else None) or meta["published"] \
-        or meta["time"]
+    if "date" in spec:
+        published = first(sel, spec["date"])
+    else:
+        published = meta["published"] or meta["time"] or _printed_date(sel, body_node)
     canonical = meta["canonical_url"]
     return {
         "url": url,

@@ -3,7 +3,10 @@
 A date alone stays a date (``2018-10-18``); a datetime keeps its offset.  A datetime without
 an offset is reduced to its date: the site's time zone is unknown, and the printed day is
 what the site said.  A numeric date whose day and month could be swapped (``05/06/2018``) is
-read only when the site's profile gives its ``date_order``.
+read only when the site's profile gives its ``date_order``; so is one with a two-digit year
+(``26.07.21``).  Relative dates ("yesterday", "3 days ago") are never read: they depend on when
+the page was fetched.  A text that holds a date among other words ("Johannesburg, 24 August
+2012: ...") gives the first complete date found in it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ from typing import Any
 ISO_LIKE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})\s*$")
+WORD = r"[^\W\d_]+\.?"
+DATE_IN_TEXT = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}\b"
+    r"|\b\d{4}[./]\d{1,2}[./]\d{1,2}\b"
+    rf"|\b\d{{1,2}}\.?\s+(?:de\s+)?{WORD}\s+(?:de\s+)?\d{{4}}\b"
+    rf"|\b{WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    rf"|\b\d{{4}}\s+(?:{WORD}\s+)?\d{{1,2}}\s+{WORD}")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT)\b)\s*$")
 NOISE = re.compile(r"^\s*(posted|published|updated|date|on|опубликовано|дата)\b[\s:]*", re.I)
@@ -43,7 +54,7 @@ def _ambiguous(text: str, order: str | None) -> bool:
     if not match or order:
         return False
     first, second = int(match.group(1)), int(match.group(2))
-    return first <= 12 and second <= 12 and first != second
+    return len(match.group(3)) < 4 or (first <= 12 and second <= 12 and first != second)
 
 
 @lru_cache(maxsize=8)
@@ -52,6 +63,7 @@ def _settings(order: str | None) -> dict[str, Any]:
         "STRICT_PARSING": True,
         "REQUIRE_PARTS": ["day", "month", "year"],
         "PREFER_DATES_FROM": "past",
+        "PARSERS": ["custom-formats", "absolute-time"],  # no relative dates, no timestamps
     }
     if order:
         settings["DATE_ORDER"] = order
@@ -66,6 +78,17 @@ def parse_date(raw: str | None, languages: Sequence[str] = (),
     text = " ".join(raw.split())
     if not text:
         return None
+    value = _parse_whole(text, languages, order)
+    if value is not None or len(text) > 500:
+        return value
+    for found in DATE_IN_TEXT.finditer(text):
+        value = _parse_whole(found.group(0), languages, order)
+        if value is not None:
+            return value
+    return None
+
+
+def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str | None:
     iso = _from_iso(text)
     if iso:
         return iso

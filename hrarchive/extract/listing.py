@@ -1,8 +1,10 @@
 """What a listing page says: its story teasers, in order, and the next page.
 
 With a profile's ``[listing]`` selectors each field is read as told; without them, teasers
-are found generically as repeated blocks (``<article>``, ``.hentry``, ...) holding a
-heading link, and the next page by ``rel=next`` or a "next"/"older" link.
+are found generically as repeated blocks (``<article>``, ``.hentry``, ...) holding a link to
+a story, or else from the stories' heading links, each widened to the largest element
+around it that holds no other story.  The next page is ``rel=next`` or a "next"/"older"
+link, never a link back to an earlier page.
 """
 
 from __future__ import annotations
@@ -11,18 +13,30 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
-from hrarchive.extract.page import absolute, first, nodes, parse
+from hrarchive.extract.page import absolute, first, nodes, parse, texts
 from hrarchive.extract.text import clean_text
+from hrarchive.extract.urls import strip_tracking
 
 TEASER_BLOCKS = ("article", ".hentry", ".post", ".views-row", ".news-item", ".teaser",
                  ".card", "li.item")
+HEADING_ANCHORS = ("h1 a[href], h2 a[href], h3 a[href], h4 a[href], h5 a[href], "
+                   "a[href][class*=title], [class*=title] > a[href]")
+SUMMARY = ("[class*=summary], [class*=excerpt], [class*=teaser], [class*=lead], "
+           "[class*=intro], [class*=chapo], [class*=description], [class*=field-body]")
+HEADINGS = "h1, h2, h3, h4, h5"
+NOT_SUMMARY = re.compile(r"meta|date|byline|author|categor|tag|title|more", re.I)
+DATE_ONLY = re.compile(r"^[\W\d]*$")
 HEADING_LINK = ("h1 a::attr(href)", "h2 a::attr(href)", "h3 a::attr(href)", "h4 a::attr(href)",
                 ".entry-title a::attr(href)", ".title a::attr(href)", "a::attr(href)")
 DATE = ("time::attr(datetime)", "time", ".entry-date", ".date", ".published", ".post-date",
-        "[class*=date]")
+        "[class*=date]", "[class*=posted]", "[class*=published]")
+PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
+PAGE_PARAM = re.compile(r"^(page|paged|start|offset|debut[_a-z]*|pg|pagina|strona|from)$", re.I)
+PREVIOUS = re.compile(r"prev|newer|previous|назад|пред|попер|précédent|anterior|nowsze|nyere", re.I)
 NEXT_LINK = re.compile(
     r"^\s*(next|older|more|след|далее|наступ|ещё|»|›|→|suivant|siguiente|neste|nast)",
     re.I)
@@ -36,20 +50,50 @@ class Listing:
     next_page: str | None = None
 
 
+def _outside_chrome(node: Selector) -> bool:
+    return not node.xpath("ancestor::nav | ancestor::header | ancestor::footer | ancestor::aside")
+
+
+def _heading_blocks(sel: Selector, is_story: Callable[[str], bool]) -> list[Selector]:
+    """Teasers found from their story links: each heading link to a story, widened to the
+    largest element around it that holds no other story's heading link."""
+    anchors = [a for a in sel.css(HEADING_ANCHORS)
+               if _outside_chrome(a) and is_story(strip_tracking(absolute(sel, a.attrib["href"])))]
+    urls = [strip_tracking(absolute(sel, a.attrib["href"])) for a in anchors]
+    blocks: list[Selector] = []
+    seen: set[str] = set()
+    for anchor, url in zip(anchors, urls, strict=True):
+        if url in seen:
+            continue
+        seen.add(url)
+        block = anchor
+        for parent in anchor.xpath("ancestor::*")[::-1]:
+            if parent.root.tag in {"body", "main", "html"}:
+                break
+            others = {strip_tracking(absolute(sel, h)) for h in
+                      parent.css(HEADING_ANCHORS).xpath("@href").getall()} - {url}
+            headings = len(parent.css(HEADINGS))
+            if others or headings > 1:
+                break  # another story, or a heading of the page around the teaser
+            block = parent
+        blocks.append(block)
+    return blocks
+
+
 def _generic_blocks(sel: Selector, is_story: Callable[[str], bool]) -> list[Selector]:
     best: list[Selector] = []
     for spec in TEASER_BLOCKS:
-        blocks = [b for b in sel.css(spec) if _link(b, None, is_story)]
+        blocks = [b for b in sel.css(spec) if _outside_chrome(b) and _link(b, None, is_story)]
         if len(blocks) >= 2 and len(blocks) > len(best):
             best = blocks
-    return best
+    return best or _heading_blocks(sel, is_story)
 
 
 def _link(block: Selector, spec: str | None, is_story: Callable[[str], bool]) -> str | None:
     for candidate in (spec,) if spec else HEADING_LINK:
         for href in block.css(candidate).getall() if not candidate.startswith("xpath:") \
                 else nodes(block, candidate).getall():
-            url = absolute(block, href.strip())
+            url = strip_tracking(absolute(block, href.strip()))
             if url.startswith("http") and is_story(url):
                 return url
     return None
@@ -59,7 +103,7 @@ def _title(block: Selector, url: str, spec: str | None) -> str | None:
     if spec:
         return first(block, spec)
     for anchor in block.css("a"):
-        if absolute(block, anchor.attrib.get("href", "")) == url:
+        if strip_tracking(absolute(block, anchor.attrib.get("href", ""))) == url:
             text = clean_text(" ".join(anchor.css("::text").getall()))
             if text:
                 return text
@@ -69,8 +113,13 @@ def _title(block: Selector, url: str, spec: str | None) -> str | None:
 def _summary(block: Selector, title: str | None, spec: str | None) -> str | None:
     if spec:
         return first(block, spec)
-    for text in (clean_text(" ".join(p.css("::text").getall())) for p in block.css("p")):
-        if text and text != title:
+    candidates = [n for n in block.css(SUMMARY) if not n.css("h1, h2, h3, h4, time")]
+    for node in candidates + list(block.css("p")):
+        if NOT_SUMMARY.search(node.attrib.get("class", "")):
+            continue
+        text = clean_text(" ".join(node.xpath(
+            ".//text()[not(ancestor::*[contains(@class, 'date')])]").getall()))
+        if text and text != title and not DATE_ONLY.match(text) and len(text) > 20:
             return text
     return None
 
@@ -83,18 +132,44 @@ def _first_of(block: Selector, specs: tuple[str, ...]) -> str | None:
     return None
 
 
+def page_number(url: str) -> int:
+    """The page number a listing URL names (``/page/3/``, ``?page=2``, ``?start=20``), or 0."""
+    parts = urlsplit(url)
+    found = PAGE_IN_PATH.search(parts.path)
+    if found:
+        return int(found.group(1))
+    numbers = [int(v) for k, v in parse_qsl(parts.query) if PAGE_PARAM.search(k) and v.isdigit()]
+    return numbers[0] if numbers else 0
+
+
+def _forward(url: str, candidate: str) -> bool:
+    """Whether ``candidate`` lies after ``url`` in the pagination (not a previous page)."""
+    if candidate.split("#")[0] == url.split("#")[0]:
+        return False
+    here, there = page_number(url), page_number(candidate)
+    return there > here or there == here == 0
+
+
 def next_page(sel: Selector, spec: str | None = None) -> str | None:
-    """The next listing page: the selector, else ``rel=next``, else a next/older link."""
-    href = first(sel, spec) if spec else None
-    href = href or sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").get()
-    if not href:
-        for anchor in sel.css("a.next, .pagination a, .pager a, .nav-links a, nav a"):
+    """The next listing page: the profile's selector alone when it gives one; otherwise
+    ``rel=next``, then a link labelled next/older; never a link back to an earlier page."""
+    base = str(getattr(sel.root, "base_url", "") or "")
+    if spec:
+        hrefs = texts(sel, spec)
+    else:
+        hrefs = sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall()
+        for anchor in sel.css("a.next, .pagination a, .pager a, .nav-links a, nav a, "
+                              ".navigation a, .wp-pagenavi a"):
             label = clean_text(" ".join(anchor.css("::text").getall())) or ""
-            if anchor.attrib.get("href") and (NEXT_LINK.match(label) or
-                                              "next" in anchor.attrib.get("class", "")):
-                href = anchor.attrib["href"]
-                break
-    return absolute(sel, href.strip()) if href else None
+            classes = anchor.attrib.get("class", "")
+            if anchor.attrib.get("href") and (NEXT_LINK.match(label) or "next" in classes) \
+                    and not PREVIOUS.search(f"{label} {classes}"):
+                hrefs.append(anchor.attrib["href"])
+    for href in hrefs:
+        url = absolute(sel, href.strip())
+        if url.startswith("http") and (not base or _forward(base, url)):
+            return url
+    return None
 
 
 def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,

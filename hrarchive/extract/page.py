@@ -27,9 +27,25 @@ def header(headers: Mapping[Any, Any] | None, name: str) -> str | None:
     return None
 
 
+def _detect(body: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:65536]).best()
+    return best.encoding if best is not None else None
+
+
 def decode(body: bytes, headers: Mapping[Any, Any] | None = None) -> str:
-    """The page's text, by its Content-Type charset, then BOM, then ``<meta charset>``."""
-    _, text = html_to_unicode(header(headers, "Content-Type"), body)
+    """The page's text: by its BOM, its Content-Type charset, its ``<meta charset>`` or
+    ``http-equiv``, and only when none of these is given, by detection.
+
+    A header charset the bytes do not decode in (a windows-1251 page served as UTF-8) is
+    ignored, so a wrong header does not garble the page.
+    """
+    content_type = header(headers, "Content-Type")
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    if content_type and "\ufffd" in text and "\ufffd".encode(encoding, "ignore") not in body:
+        # the header's charset does not fit the bytes: read the page without it
+        _, text = html_to_unicode(None, body, auto_detect_fun=_detect)
     return str(text)
 
 

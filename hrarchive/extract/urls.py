@@ -10,12 +10,25 @@ TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid",
     "igshid", "_ga", "_gl", "ref_src", "spm", "s_cid", "oly_anon_id", "oly_enc_id", "vero_id",
+    "xtor",
 })
 
 
 def is_tracking(name: str) -> bool:
     lower = name.lower()
     return lower in TRACKING_PARAMS or lower.startswith(TRACKING_PREFIXES)
+
+
+def strip_tracking(url: str) -> str:
+    """``url`` without tracking parameters (``utm_*``, ``xtor``, ...), otherwise as it is."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not is_tracking(k)]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def normalise_url(url: str, base: str | None = None, trailing_slash: str | None = None) -> str:

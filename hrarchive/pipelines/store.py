@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from hrarchive.items import Article, Teaser
-from hrarchive.store import Archive
+from hrarchive.store import Archive, acquire_archive, release_archive
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class StorePipeline:
     def open_spider(self) -> None:
         settings = self.crawler.settings
         spider = self.crawler.spider
-        self.archive = Archive(settings.get("HRARCHIVE_DB"),
+        self.archive = acquire_archive(settings.get("HRARCHIVE_DB"),
                                batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
                                commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
         profile = getattr(spider, "profile", None)
@@ -105,5 +105,5 @@ class StorePipeline:
             if status != "finished":
                 logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
         finally:
-            self.archive.close()
+            release_archive(self.archive)
             self.archive = None

@@ -81,7 +81,7 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "feed")
             return
         self._count("hrarchive/listing/read")
-        selector = scrapy.Selector(response, type="xml")
+        selector = scrapy.Selector(body=response.body, type="xml")
         selector.remove_namespaces()
         for position, entry in enumerate(selector.xpath("//item | //entry"), start=1):
             link = entry.xpath("link/@href").get() or entry.xpath("link/text()").get()
@@ -122,9 +122,8 @@ class SiteSpider(scrapy.Spider):
             data[kind] = [{**link, "url": self.rebase(link["url"])} for link in data[kind]]
         if data["canonical_url"]:
             data["canonical_url"] = self.rebase(data["canonical_url"])
-        yield Article(site=self.profile.id, etag=response.headers.get("ETag", b"").decode() or None,
-                      last_modified=response.headers.get("Last-Modified", b"").decode() or None,
-                      **data)
+        yield Article(site=self.profile.id, etag=_header(response, "ETag"),
+                      last_modified=_header(response, "Last-Modified"), **data)
 
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:
@@ -137,13 +136,18 @@ class SiteSpider(scrapy.Spider):
         self._count("hrarchive/errors")
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        if failure.check(HttpError):
+        if isinstance(failure.value, HttpError):
             status = failure.value.response.status
             self._count(f"hrarchive/errors/http_{status}")
             self.logger.error("HTTP %s for %s (not archived)", status, url)
         else:
             self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
             self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def spider_for(profile: SiteProfile) -> type[SiteSpider]:

@@ -40,6 +40,12 @@ def content_hash(record: Mapping[str, Any], fields: Iterable[str]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+def _pk(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer primary key, got {value!r}")
+    return value
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) an archive file in WAL mode, migrated to the current schema."""
     if str(path) != ":memory:":
@@ -105,12 +111,12 @@ class Archive:
     def start_crawl(self, site: str, options: Mapping[str, Any] | None = None,
                     log_file: str | None = None) -> int:
         self._begin()
-        crawl_id = self._t("crawls").insert({
+        row = self._t("crawls").insert({
             "site": site, "started": self._now(), "status": "running",
             "options": json.dumps(dict(options or {}), sort_keys=True), "log_file": log_file,
-        }).last_pk
+        })
         self.commit()
-        return int(crawl_id)
+        return _pk(row.last_pk)
 
     def finish_crawl(self, crawl_id: int, status: str, reason: str,
                      counts: Mapping[str, int], stats: Mapping[str, Any]) -> None:
@@ -162,7 +168,7 @@ class Archive:
             row = {"site": item["site"], "url": url, **version_data, "content_hash": digest,
                    "version": 1, "first_seen": now, "last_changed": now, **fetch}
             row.pop("body_html")
-            article_id = int(self._t("articles").insert(row).last_pk)
+            article_id = _pk(self._t("articles").insert(row).last_pk)
             self._add_version(article_id, 1, item, digest, crawl_id, now)
             outcome = "new"
         else:
@@ -222,3 +228,30 @@ class Archive:
             outcome = "new"
         self._wrote()
         return outcome
+
+
+_shared: dict[str, tuple[Archive, int]] = {}
+
+
+def acquire_archive(path: str | Path, **options: Any) -> Archive:
+    """The one writer of an archive file in this process, shared by every spider writing to it.
+
+    Two connections writing one file from the same thread would block each other; sharing
+    one keeps a single writer, as the design asks.  Pair each call with ``release_archive``.
+    """
+    key = str(Path(path).resolve())
+    archive, users = _shared.get(key) or (Archive(path, **options), 0)
+    _shared[key] = (archive, users + 1)
+    return archive
+
+
+def release_archive(archive: Archive) -> None:
+    """Commit; close the archive once its last user releases it."""
+    archive.commit()
+    for key, (shared, users) in list(_shared.items()):
+        if shared is archive:
+            if users > 1:
+                _shared[key] = (shared, users - 1)
+                return
+            del _shared[key]
+    archive.close()

@@ -1,0 +1,1 @@
+"""Commands of the ``hrarchive`` command line, one module each."""

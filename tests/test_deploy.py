@@ -1,0 +1,102 @@
+"""The scheduling recipes in deploy/ are valid: systemd accepts the units, and the commands
+they and the crontab line run are real ``hrarchive`` commands with real options.
+(The Scrapyd recipe runs for real in test_scrapyd.py.)
+"""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+from hrarchive.cli import cli
+from tests.conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service")
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[method-assign]
+    parser.read(DEPLOY / name)
+    return parser
+
+
+def parse_hrarchive(argv: list[str]) -> click.Context:
+    """Parse an ``hrarchive COMMAND ...`` command line as the CLI would, without running it."""
+    assert isinstance(cli, click.Group)
+    name, *rest = argv
+    command = cli.get_command(click.Context(cli), name)
+    if command is None:
+        raise click.UsageError(f"no command {name!r}")
+    return command.make_context(name, rest)
+
+
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is needed (Debian package systemd; .ci/run installs it)"
+    # The units name binaries of the target machine; verify checks they exist, so point them
+    # at a stand-in that does.
+    stand_in = tmp_path / "bin"
+    stand_in.write_text("#!/bin/sh\n")
+    stand_in.chmod(0o755)
+    for name in UNITS:
+        text = (DEPLOY / name).read_text("utf-8")
+        for binary in ("/srv/hrarchive/venv/bin/hrarchive", "/srv/scrapyd/venv/bin/scrapyd"):
+            text = text.replace(binary, str(stand_in))
+        (tmp_path / name).write_text(text, "utf-8")
+    done = subprocess.run([analyze, "verify", *[str(tmp_path / n) for n in UNITS]],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+def test_the_timer_starts_the_service_daily_and_catches_up() -> None:
+    timer = unit("hrarchive.timer")["Timer"]
+    assert timer.get("Unit", "hrarchive.service") == "hrarchive.service"
+    assert (DEPLOY / "hrarchive.service").exists()
+    assert timer["Persistent"] == "true" and timer["RandomizedDelaySec"]
+    done = subprocess.run(["systemd-analyze", "calendar", "--iterations=2", timer["OnCalendar"]],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "(in UTC)" in done.stdout or "Next elapse" in done.stdout
+
+
+def test_the_service_runs_a_real_hrarchive_crawl() -> None:
+    service = unit("hrarchive.service")["Service"]
+    assert service["Type"] == "oneshot"
+    argv = shlex.split(service["ExecStart"])
+    assert Path(argv[0]).name == "hrarchive"
+    ctx = parse_hrarchive(argv[1:])
+    assert ctx.command.name == "crawl"
+    assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+
+
+def test_the_crontab_line_locks_logs_and_runs_a_real_hrarchive_crawl() -> None:
+    lines = [line for line in (DEPLOY / "crontab").read_text("utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert len(lines) == 1
+    fields = lines[0].split(None, 5)
+    minute, hour = int(fields[0]), int(fields[1])
+    assert 0 <= minute < 60 and 0 <= hour < 24 and fields[2:5] == ["*", "*", "*"]
+    command = fields[5]
+    assert "%" not in command  # cron would cut the line there
+    words = shlex.split(command)
+    flock = words.index("flock")
+    assert words[flock + 1] == "-n"  # skip, don't queue, while the last run holds the lock
+    start = next(i for i, w in enumerate(words) if i > flock and Path(w).name == "hrarchive")
+    end = words.index(">>")
+    assert words[end + 2:] == ["2>&1"]  # output and errors to the log file
+    ctx = parse_hrarchive(words[start + 1:end])
+    assert ctx.command.name == "crawl" and ctx.params["db"]
+
+
+@pytest.mark.parametrize("bad", [["crawl", "--database", "x.db"], ["crwal"]])
+def test_a_wrong_command_line_is_caught(bad: list[str]) -> None:
+    with pytest.raises(click.UsageError):
+        parse_hrarchive(bad)

@@ -5,8 +5,9 @@
 Figures are measured side by side in one run; ratios matter more than absolute numbers.
 
 Benchmarks that live in other modules (``accuracy``, ``capture_cost``, ``export_memory``)
-run when present: each module offers ``rows(quick: bool) -> list[dict]`` with keys ``name``,
-``value`` (a number), ``unit``, ``goal`` (text) and ``met`` (bool or None).
+run when present: a module offering ``rows(quick: bool) -> list[dict]`` (keys ``name``,
+``value`` (a number), ``unit``, ``goal`` (text), ``met`` (bool or None), ``note``) joins
+the table; one with only ``main(argv)`` runs and prints its own table.
 """
 
 from __future__ import annotations
@@ -161,7 +162,15 @@ def optional_rows(name: str, quick: bool) -> list[Row]:
         print(f"note: benchmarks/{name}.py is not here; skipped", flush=True)
         return []
     if not hasattr(module, "rows"):
-        print(f"note: benchmarks/{name}.py has no rows(quick) function; skipped", flush=True)
+        if not hasattr(module, "main"):
+            print(f"note: benchmarks/{name}.py has neither rows(quick) nor main(); skipped",
+                  flush=True)
+            return []
+        print(f"benchmarks/{name}.py prints its own table (no rows(quick) for this one):",
+              flush=True)
+        status = module.main([])
+        if status:
+            raise RuntimeError(f"benchmarks/{name}.py exited with status {status}")
         return []
     return [Row(name=str(d["name"]), value=float(d["value"]), unit=str(d.get("unit", "")),
                 goal=str(d.get("goal", "")), met=d.get("met"), note=str(d.get("note", "")))

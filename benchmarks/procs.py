@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -27,9 +28,8 @@ class Run:
 def measure(args: list[str], cwd: Path = ROOT, timeout: float = 900,
             env: dict[str, str] | None = None) -> Run:
     """Run ``args``; CPU and peak RSS are the child's own, read by ``os.wait4``."""
-    out_path = Path(cwd) / f".bench-out-{os.getpid()}-{time.monotonic_ns()}.log"
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    with open(out_path, "w+b") as out:
+    with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         child = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                  env=environment)
@@ -43,7 +43,6 @@ def measure(args: list[str], cwd: Path = ROOT, timeout: float = 900,
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
-    out_path.unlink()
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
     return Run(child.returncode, wall, usage.ru_utime + usage.ru_stime,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from hrarchive.commands.extract import extract
+from hrarchive.commands.reparse import reparse
+from hrarchive.commands.wacz import wacz
 from hrarchive.profiles import BUILTIN_DIR, ProfileError, SiteProfile, load_profile, load_profiles
 
 
@@ -46,11 +49,21 @@ def cli() -> None:
                    "URL alone with exactly one site, or SITE=URL (repeatable).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Set a Scrapy or HRARCHIVE_* setting for this run.")
+@click.option("--full", is_flag=True,
+              help="Walk every listing page and revalidate every archived story.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Skip stories dated before this day (YYYY-MM-DD) and stop paging there.")
+@click.option("--jobdir", type=click.Path(file_okay=False), default=None,
+              help="Keep Scrapy job state here (one folder per site), so a cleanly stopped "
+                   "run resumes; the state of a killed run is discarded.")
 def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
-          base_urls: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+          base_urls: tuple[str, ...], overrides: tuple[str, ...], full: bool = False,
+          since: datetime | None = None, jobdir: str | None = None) -> None:
     """Crawl SITES (all built-in sites when none is named) into the archive.
 
-    Exits with status 1 if any site's run failed or was interrupted.
+    Runs are incremental: archived stories are fetched again only when a sitemap, feed or
+    listing says they changed, or while they are recent. Exits with status 1 if any
+    site's run failed (a layout alarm, an unreachable site) or was interrupted.
 
     \b
     Examples:
@@ -60,6 +73,8 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
       hrarchive crawl hrhouse --base-url http://127.0.0.1:8000
       hrarchive crawl hrhouse viasna --base-url hrhouse=http://127.0.0.1:8000 \\
                                      --base-url viasna=http://127.0.0.1:8001
+      hrarchive crawl hrhouse --full
+      hrarchive crawl viasna --since 2024-01-01 --jobdir ~/.cache/hrarchive/jobs
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -82,9 +97,13 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     process = CrawlerProcess(settings)  # type: ignore[arg-type]
     crawlers = []
     for profile in chosen:
-        crawler = process.create_crawler(spider_for(profile))
+        spidercls = spider_for(profile)
+        if jobdir:
+            spidercls.custom_settings = {"JOBDIR": str(Path(jobdir) / profile.id)}
+        crawler = process.create_crawler(spidercls)
         crawlers.append(crawler)
-        process.crawl(crawler, base_url=rebase.get(profile.id))
+        process.crawl(crawler, base_url=rebase.get(profile.id), full=full,
+                      since=since.date().isoformat() if since else None)
     process.start()
     failed = [c.spider.name if c.spider else "?" for c in crawlers
               if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
@@ -135,3 +154,5 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
         where = "" if Path(p.path or "").parent == BUILTIN_DIR else f"  [{p.path}]"
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
 cli.add_command(extract)
+cli.add_command(reparse)
+cli.add_command(wacz)

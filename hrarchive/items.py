@@ -57,3 +57,31 @@ class Article:
     links: list[Link] = field(default_factory=list)
     etag: str | None = None  # HTTP validators, for conditional re-requests
     last_modified: str | None = None
+    announced: str | None = None  # sitemap lastmod / feed date that announced it, ISO 8601 UTC
+    capture: dict | None = None  # where the raw response is kept (hrarchive.capture), if it is
+
+
+@dataclass
+class NotModified:
+    """An archived story revalidated with its HTTP validators and answered 304 Not Modified:
+    the store only moves its ``last_seen``."""
+
+    site: str
+    url: str  # the URL requested: the story's archived URL
+    etag: str | None = None
+    last_modified: str | None = None
+    announced: str | None = None
+
+
+@dataclass
+class Attachment:
+    """A document a story links to (a PDF report, a statement), fetched once and kept."""
+
+    site: str
+    url: str  # the link as found on the story, normalised
+    fetched_url: str  # where the bytes came from, after redirects
+    body: bytes = field(repr=False)
+    content_type: str | None = None
+    title: str | None = None  # the link text
+    story_url: str | None = None  # the story that links to it
+    capture: dict | None = None

@@ -23,6 +23,18 @@ HRARCHIVE_CONTACT = "https://github.com/hrarchive/hrarchive"
 HRARCHIVE_BATCH_SIZE = 200
 HRARCHIVE_COMMIT_SECONDS = 2.0
 
+# --- raw capture (hrarchive.capture) -------------------------------------------------------
+# Keep every response with its request as WARC records (on by default).
+HRARCHIVE_CAPTURE = True
+# Capture folder; empty: captures/ beside the archive.  Files: SITE/YYYY/*.warc.gz
+HRARCHIVE_CAPTURE_DIR = ""
+# Start a new WARC file once the current one reaches this size.
+HRARCHIVE_WARC_MAX_BYTES = 1_000_000_000
+# Fetch the documents (PDF, DOC, ...) that stories link to on their own site, once each.
+HRARCHIVE_ATTACHMENTS = True
+# Where attachment files are kept by SHA-256; empty: attachments/ beside the archive.
+HRARCHIVE_ATTACHMENTS_DIR = ""
+
 # --- politeness (hrarchive/middlewares/) ---------------------------------------------------
 # USER_AGENT is made from HRARCHIVE_CONTACT when a crawl starts (set USER_AGENT to override).
 ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0}
@@ -62,3 +74,23 @@ ITEM_PIPELINES = {
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- incremental, resumable runs; layout alarm; progress -----------------------------------
+# An archived story younger than this many days is revalidated (conditionally) every run.
+HRARCHIVE_RECENT_DAYS = 14
+# A run fails when more than this share of the story pages it read lack a title, a readable
+# date or body text (judged once it read at least HRARCHIVE_LAYOUT_MIN_STORIES of them) ...
+HRARCHIVE_LAYOUT_MAX_MISSING = 0.5
+HRARCHIVE_LAYOUT_MIN_STORIES = 3
+# ... or when its listings, feeds and sitemaps yield no story at all.
+# Status lines per site on the terminal (never when stderr is not a terminal).
+HRARCHIVE_PROGRESS = True
+ITEM_PIPELINES["hrarchive.pipelines.layout.LayoutAlarmPipeline"] = 150
+EXTENSIONS = {
+    "hrarchive.extensions.jobdir.JobdirGuard": 0,
+    "hrarchive.extensions.progress.Progress": 500,
+}
+
+# --- raw capture: next to the downloader, so it sees every response as received ------------
+DOWNLOADER_MIDDLEWARES["hrarchive.capture.middleware.CaptureMiddleware"] = 950
+SPIDER_MIDDLEWARES = {"hrarchive.capture.middleware.CaptureSpiderMiddleware": 950}

@@ -4,8 +4,11 @@ Each case folder under ``tests/fixtures/<site>/`` is served at its ``meta.json``
 and query, with its recorded status and headers and its body bytes untouched.  Tests may
 change the routes while the server runs (``site.put``/``site.remove``) to simulate a site
 that publishes, edits or deletes stories.  Every request is logged in ``site.hits``, and
-with its arrival time and headers in ``site.requests``.  A page may answer slowly
-(``Page.delay``) or only once (``Page.then`` replaces it after it was served).
+with its arrival time and headers in ``site.requests``.  Like a real web server, a page with
+an ``ETag`` or ``Last-Modified`` header answers a matching conditional request
+(``If-None-Match``, ``If-Modified-Since``) with 304 Not Modified.  ``delay`` slows every
+answer down (seconds) and a page's own ``delay`` that page, to give tests time to act
+midway; a page may answer only once (``Page.then`` replaces it after it was served).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +34,7 @@ class Page:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering
+    delay: float = 0.0  # seconds before this page is answered (a slow or hanging page)
     then: Page | None = None  # served instead of this page from the next request on
 
 
@@ -95,11 +99,32 @@ def fixture_sites(root: Path = FIXTURES) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/meta.json")))
 
 
+def not_modified(page: Page, request_headers: Mapping[str, str]) -> bool:
+    """Whether a conditional request's validators match the page (RFC 9110, 13.1)."""
+    if page.status != 200:
+        return False
+    headers = {k.lower(): v for k, v in page.headers.items()}
+    tags = request_headers.get("If-None-Match")
+    if tags is not None:
+        etag = headers.get("etag")
+        return etag is not None and (tags.strip() == "*" or etag.removeprefix("W/") in
+                                     {t.strip().removeprefix("W/") for t in tags.split(",")})
+    since = request_headers.get("If-Modified-Since")
+    modified = headers.get("last-modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
 class FixtureSite:
     """A fixture site served over HTTP on 127.0.0.1 (port 0 picks a free one)."""
 
-    def __init__(self, routes: Mapping[str, Page], port: int = 0) -> None:
+    def __init__(self, routes: Mapping[str, Page], port: int = 0, delay: float = 0.0) -> None:
         self.routes: dict[str, Page] = dict(routes)
+        self.delay = delay
         self.hits: list[str] = []
         self.requests: list[Hit] = []
         self._lock = threading.Lock()
@@ -154,12 +179,17 @@ class FixtureSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                if site.delay:
+                    time.sleep(site.delay)
                 page = site._lookup(self.path, dict(self.headers.items()))
-                if page is not None and page.delay:
-                    time.sleep(page.delay)
                 if page is None:
                     page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
                                 {"Content-Type": "text/html; charset=UTF-8"})
+                if page.delay:
+                    time.sleep(page.delay)
+                if not_modified(page, self.headers):
+                    page = Page(b"", 304, {k: v for k, v in page.headers.items()
+                                           if k.lower() in {"etag", "last-modified"}})
                 self.send_response(page.status)
                 for name, value in page.headers.items():
                     if name.lower() not in {"content-length", "transfer-encoding",

@@ -57,6 +57,8 @@ class NormalisePipeline:
         return list(out.values())
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Teaser | Article):
+            return item  # NotModified, Attachment: nothing to normalise
         adapter = ItemAdapter(item)
         base = adapter["url"]
         if isinstance(item, Teaser):

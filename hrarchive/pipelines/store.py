@@ -1,9 +1,15 @@
 """Store pipeline: write items to the archive, one crawl row per run, batches committed
-on a timer and when the spider closes, on errors too."""
+on a timer and when the spider closes, on errors too.
+
+A run stopped without a clean close (a second SIGTERM or Ctrl-C) still commits its last
+batch and ends its row ``interrupted`` as the reactor shuts down; a run killed outright
+(SIGKILL, out of memory) is marked ``interrupted`` by the next run of the site.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -11,7 +17,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
-from hrarchive.items import Article, Teaser
+from hrarchive.capture.pipeline import keep_capture
+from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.store import Archive, acquire_archive, release_archive
 
 logger = logging.getLogger(__name__)
@@ -23,9 +30,16 @@ def crawl_status(reason: str, stats: dict[str, Any]) -> tuple[str, str]:
         return "interrupted", reason
     if reason != "finished":
         return "failed", reason
+    if stats.get("hrarchive/layout/alarm"):
+        return "failed", str(stats["hrarchive/layout/alarm"])
     if not stats.get("hrarchive/listing/read") and not stats.get("hrarchive/article/read"):
         return "failed", "no listing or story page could be read"
     return "finished", reason
+
+
+def log_path(log_file: str | None) -> str | None:
+    """The run's log file as an absolute path, so the row still finds it from elsewhere."""
+    return str(Path(log_file).resolve()) if log_file else None
 
 
 def counts(stats: dict[str, Any]) -> dict[str, int]:
@@ -41,6 +55,8 @@ def counts(stats: dict[str, Any]) -> dict[str, int]:
         "teasers_seen": get("hrarchive/store/teaser_seen"),
         "dropped": get("item_dropped_count"),
         "errors": get("hrarchive/errors"),
+        "not_modified": get("hrarchive/store/article_not_modified"),
+        "stories_found": get("hrarchive/stories/found"),
     }
 
 
@@ -63,6 +79,7 @@ class StorePipeline:
         self.archive = acquire_archive(settings.get("HRARCHIVE_DB"),
                                batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
                                commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
+        self.archive.clock = getattr(spider, "archive_clock", self.archive.clock)  # reparse
         profile = getattr(spider, "profile", None)
         site = profile.id if profile else str(getattr(spider, "name", "unknown"))
         if profile:
@@ -71,9 +88,15 @@ class StorePipeline:
                                     "languages": list(profile.languages),
                                     "profile_path": profile.path})
         self.crawl_id = self.archive.start_crawl(site, getattr(spider, "run_options", {}),
-                                                 settings.get("LOG_FILE"))
+                                                 log_path(settings.get("LOG_FILE")))
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("hrarchive/crawl_id", self.crawl_id)
         self._flusher = task.LoopingCall(self.archive.commit)
         self._flusher.start(settings.getfloat("HRARCHIVE_COMMIT_SECONDS"), now=False)
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]
+                                      self.forced_stop)
 
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None and self.crawler.stats is not None
@@ -84,6 +107,11 @@ class StorePipeline:
         elif isinstance(item, Teaser):
             outcome = self.archive.save_teaser(data, self.crawl_id)
             self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
+        elif isinstance(item, NotModified):
+            outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
+                                                 item.last_modified, item.announced)
+            self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
+        keep_capture(self.archive, item, self.crawl_id, self.crawler)  # WARC records, attachments
         return item
 
     def close_spider(self) -> None:
@@ -100,10 +128,27 @@ class StorePipeline:
         stats = self.crawler.stats.get_stats()
         status, why = crawl_status(reason, stats)
         try:
-            self.archive.finish_crawl(self.crawl_id, status, why, counts(stats), stats)
+            self.archive.finish_crawl(self.crawl_id, status, why,
+                                      {**counts(stats), "mode": stats.get("hrarchive/mode")},
+                                      stats)
             self.crawler.stats.set_value("hrarchive/crawl_status", status)
             if status != "finished":
                 logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
+        finally:
+            release_archive(self.archive)
+            self.archive = None
+
+    def forced_stop(self) -> None:
+        """Reactor shutdown before the spider closed: keep the last batch, end the row."""
+        if self.archive is None or self.crawl_id is None:
+            return
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        assert self.crawler.stats is not None
+        try:
+            self.archive.interrupt_crawl(self.crawl_id, "forced stop before a clean close")
+            self.crawler.stats.set_value("hrarchive/crawl_status", "interrupted")
+            logger.error("Crawl %s stopped without a clean close: interrupted", self.crawl_id)
         finally:
             release_archive(self.archive)
             self.archive = None

@@ -2,12 +2,16 @@
 
 It decides what to fetch; what a page says is read by ``hrarchive.extract``.  A page that
 cannot be fetched or read is logged with its URL and counted, and the crawl goes on.
+Runs are incremental (see ``hrarchive.spiders.incremental``): the archive's state is read
+once at the start, and archived stories are fetched again only on a signal, conditionally.
+Spider arguments: ``base_url``, ``full`` (any of 1/true/yes), ``since`` (YYYY-MM-DD).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 
 import scrapy
@@ -17,9 +21,13 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from hrarchive.extract import extract_article, extract_listing
+from hrarchive.extract.dates import parse_date
+from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site
-from hrarchive.items import Article, Teaser
+from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
+from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
+from hrarchive.store.state import SITEMAPS_STAT, read_site_state
 
 FEED_TYPES = re.compile(rb"<(rss|feed|rdf:RDF)\b", re.I)
 
@@ -28,11 +36,24 @@ class SiteSpider(scrapy.Spider):
     """Crawls one site as its profile describes (no ``name``: only profile subclasses run)."""
 
     profile: SiteProfile
+    planner: Planner
 
-    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, base_url: str | None = None, full: Any = False,
+                 since: str | date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rebase = Rebaser(self.profile.base_url or self.profile.start_urls[0], base_url)
-        self.run_options = {"base_url": base_url} if base_url else {}
+        self.full = str(full).lower() in {"1", "true", "yes", "on"}
+        try:
+            self.since = date.fromisoformat(str(since)) if since else None
+        except ValueError as exc:
+            raise ValueError(f"since must be a date, YYYY-MM-DD: {since!r}") from exc
+        self.run_options: dict[str, Any] = {"base_url": base_url} if base_url else {}
+        if self.full:
+            self.run_options["full"] = True
+        if self.since:
+            self.run_options["since"] = self.since.isoformat()
+        self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
+        self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
 
     # --- helpers ----------------------------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -43,6 +64,31 @@ class SiteSpider(scrapy.Spider):
         target = self.rebase(normalise_url(url, trailing_slash=self.profile.trailing_slash))
         return Request(target, callback=callback, errback=self.failed, **kwargs)
 
+    def _key(self, url: str) -> str:
+        """A story link as the archive stores it: rebased, then normalised."""
+        return normalise_url(self.rebase(url.strip()), trailing_slash=self.profile.trailing_slash)
+
+    def _date(self, printed: str | None) -> date | None:
+        iso = parse_date(printed, self.profile.languages, self.profile.date_order)
+        return date.fromisoformat(iso[:10]) if iso else None
+
+    def _story(self, url: str, **signals: Any) -> Request | None:
+        """A request for a story the planner wants fetched, or None (counted, with why)."""
+        self._count("hrarchive/stories/found")
+        key = self._key(url)
+        if signals.get("changed"):
+            self.announced[key] = signals["changed"].isoformat()
+        decision = self.planner.story(key, **signals)
+        if not isinstance(decision, Fetch):
+            self._count(f"hrarchive/incremental/skipped_{decision}")
+            return None
+        self._count(f"hrarchive/incremental/fetch_{decision.reason}")
+        if decision.known is None:
+            return self._request(url, self.parse_article)
+        return self._request(url, self.parse_article, headers=decision.headers,
+                             meta={"handle_httpstatus_list": [304],
+                                   "hrarchive_known": decision.known.url})
+
     def is_story(self, url: str) -> bool:
         on_site = any(same_site(url, base) for base in (self.profile.base_url,
                                                         self.rebase(self.profile.base_url))
@@ -51,6 +97,21 @@ class SiteSpider(scrapy.Spider):
 
     # --- discovery --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        assert self.crawler.stats is not None
+        settings = self.crawler.settings
+        crawl_id = self.crawler.stats.get_value("hrarchive/crawl_id")
+        state = read_site_state(settings.get("HRARCHIVE_DB"), self.profile.id, crawl_id)
+        self.planner = Planner(state, full=self.full, since=self.since,
+                               recent_days=settings.getfloat("HRARCHIVE_RECENT_DAYS", 14))
+        self.crawler.stats.set_value("hrarchive/mode", self.planner.mode)
+        self.logger.info("%s run of %s: %d stories archived, %d teased but not archived%s",
+                         self.planner.mode, self.profile.id, len(state.stories),
+                         len(state.missing),
+                         f" (previous run {state.previous_status})"
+                         if state.previous_status not in (None, "finished") else "")
+        for url in state.missing:  # a killed run's unfinished work, or a page that failed
+            self._count("hrarchive/incremental/fetch_missing")
+            yield self._request(url, self.parse_article)
         for url in self.profile.start_urls:
             yield self._request(url, self.parse_listing)
         for url in self.profile.feeds:
@@ -69,12 +130,27 @@ class SiteSpider(scrapy.Spider):
         if not listing.teasers:
             self._count("hrarchive/listing/empty")
             self.logger.warning("No teasers found on listing page %s", response.url)
+        archived: list[bool] = []
+        dates: list[date | None] = []
         for teaser in listing.teasers:
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**teaser, "url": self.rebase(teaser["url"])})
-            yield self._request(teaser["url"], self.parse_article)
+            published = self._date(teaser.get("published"))
+            archived.append(self.planner.known(self._key(teaser["url"])) is not None)
+            dates.append(published)
+            request = self._story(teaser["url"], published=published, teaser=(
+                clean_text(teaser.get("title")), clean_text(teaser.get("summary")),
+                clean_text(teaser.get("published"))))
+            if request is not None:
+                yield request
         if listing.next_page:
-            yield self._request(listing.next_page, self.parse_listing)
+            stop = self.planner.keep_paging(archived, dates)
+            if stop is None:
+                yield self._request(listing.next_page, self.parse_listing)
+            else:
+                self._count(f"hrarchive/listing/stopped_{stop}")
+                self.logger.info("Not paging past %s: its stories are %s", response.url,
+                                 "archived" if stop == "archived" else "older than --since")
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if not FEED_TYPES.search(response.body[:2048]):
@@ -87,13 +163,19 @@ class SiteSpider(scrapy.Spider):
             link = entry.xpath("link/@href").get() or entry.xpath("link/text()").get()
             if not link or not self.is_story(link.strip()):
                 continue
+            title = entry.xpath("title/text()").get()
+            summary = entry.xpath("description/text() | summary/text()").get()
+            published = entry.xpath("pubDate/text() | published/text() | "
+                                    "updated/text() | date/text()").get()
             yield Teaser(site=self.profile.id, listing_url=response.url,
-                         url=self.rebase(link.strip()), title=entry.xpath("title/text()").get(),
-                         summary=entry.xpath("description/text() | summary/text()").get(),
-                         published=entry.xpath("pubDate/text() | published/text() | "
-                                               "updated/text() | date/text()").get(),
-                         position=position)
-            yield self._request(link.strip(), self.parse_article)
+                         url=self.rebase(link.strip()), title=title, summary=summary,
+                         published=published, position=position)
+            changed = parse_signal_date(entry.xpath("updated/text()").get() or published)
+            request = self._story(
+                link.strip(), published=self._date(published), changed=changed, signal="feed",
+                teaser=(clean_text(title), clean_text(summary), clean_text(published)))
+            if request is not None:
+                yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         try:
@@ -104,13 +186,30 @@ class SiteSpider(scrapy.Spider):
         self._count("hrarchive/listing/read")
         for entry in sitemap:
             url = entry.get("loc", "").strip()
+            lastmod = parse_signal_date(entry.get("lastmod"))
             if sitemap.type == "sitemapindex":
-                yield self._request(url, self.parse_sitemap)
+                if entry.get("lastmod"):
+                    self.sitemap_lastmods[url] = entry["lastmod"].strip()
+                    assert self.crawler.stats is not None
+                    self.crawler.stats.set_value(SITEMAPS_STAT, dict(self.sitemap_lastmods))
+                if self.planner.sitemap_current(url, lastmod):
+                    self._count("hrarchive/sitemap/skipped_unchanged")
+                else:
+                    yield self._request(url, self.parse_sitemap)
             elif url and self.is_story(url):
-                yield self._request(url, self.parse_article)
+                request = self._story(url, changed=lastmod, signal="sitemap")
+                if request is not None:
+                    yield request
 
     # --- stories ----------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            self._count("hrarchive/article/not_modified")
+            yield NotModified(site=self.profile.id, url=response.meta["hrarchive_known"],
+                              etag=_header(response, "ETag"),
+                              last_modified=_header(response, "Last-Modified"),
+                              announced=self._announced(response))
+            return
         try:
             data = extract_article(response.body, response.url, response.headers,
                                    self.profile.article)
@@ -123,7 +222,21 @@ class SiteSpider(scrapy.Spider):
         if data["canonical_url"]:
             data["canonical_url"] = self.rebase(data["canonical_url"])
         yield Article(site=self.profile.id, etag=_header(response, "ETag"),
-                      last_modified=_header(response, "Last-Modified"), **data)
+                      last_modified=_header(response, "Last-Modified"),
+                      announced=self._announced(response), **data)
+
+    def _announced(self, response: Response) -> str | None:
+        """The sitemap/feed date announcing the story fetched (known once that was read)."""
+        request_url = response.request.url if response.request else response.url
+        return self.announced.get(self._key(request_url)) or \
+            self.announced.get(self._key(response.url))
+
+    # --- attachments: PDF reports and the like, requested by hrarchive.capture ---------------
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        from hrarchive.capture.attachments import attachment_item
+
+        self._count("hrarchive/attachment/read")
+        yield attachment_item(self.profile.id, response)
 
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:

@@ -2,9 +2,11 @@
 
 Semantics: a story is its canonical URL (a trailing-slash variant is the same story); a
 changed story gets a new version and keeps the old; the same content under another URL is
-recorded as an alias, not stored twice; a teaser seen again only updates ``last_seen``.
+recorded as an alias, not stored twice; a teaser seen again only updates ``last_seen``, and
+so does a story answered 304 Not Modified (``touch_article``).
 Writes are batched in transactions, committed every ``batch_size`` writes or
-``commit_seconds``, and on ``commit()``/``close()``.
+``commit_seconds``, and on ``commit()``/``close()``; each item is written in a savepoint, so
+an item that fails half-way leaves nothing of itself behind.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlite_utils.db import Table
 
 from hrarchive.extract.urls import slash_variant
 from hrarchive.store.migrations import migrate
+from hrarchive.store.state import mark_interrupted, reap_crawls, this_process
 
 Clock = Callable[[], datetime]
 ARTICLE_CONTENT = ("title", "subtitle", "authors", "published", "body_text", "tags", "language")
@@ -109,17 +112,27 @@ class Archive:
         self.commit()
 
     def start_crawl(self, site: str, options: Mapping[str, Any] | None = None,
-                    log_file: str | None = None) -> int:
+                    log_file: str | None = None, mode: str | None = None) -> int:
+        """Open a ``running`` row for a new run of ``site``, after marking the site's runs
+        whose process is gone ``interrupted``."""
+        self.commit()
+        reap_crawls(self.db, site)
         self._begin()
         row = self._t("crawls").insert({
             "site": site, "started": self._now(), "status": "running",
             "options": json.dumps(dict(options or {}), sort_keys=True), "log_file": log_file,
+            "mode": mode, **this_process(),
         })
         self.commit()
         return _pk(row.last_pk)
 
+    def interrupt_crawl(self, crawl_id: int, reason: str) -> None:
+        """End a run that was stopped without a clean close as ``interrupted``."""
+        self.commit()
+        mark_interrupted(self.db, crawl_id, reason, self._now())
+
     def finish_crawl(self, crawl_id: int, status: str, reason: str,
-                     counts: Mapping[str, int], stats: Mapping[str, Any]) -> None:
+                     counts: Mapping[str, Any], stats: Mapping[str, Any]) -> None:
         self._begin()
         self._t("crawls").update(crawl_id, {
             "finished": self._now(), "status": status, "finish_reason": reason, **counts,
@@ -150,12 +163,40 @@ class Archive:
     def save_article(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
         """Archive one story; returns ``new``, ``changed``, ``unchanged`` or ``alias``."""
         self._begin()
+        with self.db.atomic():
+            outcome = self._save_article(item, crawl_id)
+        self._wrote()
+        return outcome
+
+    def touch_article(self, url: str, crawl_id: int | None = None, etag: str | None = None,
+                      last_modified: str | None = None, announced: str | None = None) -> str:
+        """A story answered 304 Not Modified: only ``last_seen``, the run and (when the server
+        sent new ones) the validators change.  Returns ``not_modified``, or ``unknown``."""
+        self._begin()
+        existing = self._find_article(url)
+        if existing is None:
+            return "unknown"
+        changes: dict[str, Any] = {"last_seen": self._now(), "crawl_id": crawl_id}
+        if etag:
+            changes["etag"] = etag
+        if last_modified:
+            changes["last_modified"] = last_modified
+        if announced:
+            changes["announced"] = announced
+        with self.db.atomic():
+            self._t("articles").update(existing["id"], changes)
+        self._wrote()
+        return "not_modified"
+
+    def _save_article(self, item: Mapping[str, Any], crawl_id: int | None) -> str:
         now = self._now()
         url = item.get("canonical_url") or item["url"]
         digest = content_hash(item, ARTICLE_CONTENT)
         version_data = {f: item.get(f) for f in VERSION_FIELDS}
         fetch = {"last_seen": now, "fetched_url": item["url"], "etag": item.get("etag"),
                  "last_modified": item.get("last_modified"), "crawl_id": crawl_id}
+        if item.get("announced"):
+            fetch["announced"] = item["announced"]
         existing = self._find_article(url)
         outcome = "unchanged"
         if existing is None:
@@ -163,7 +204,6 @@ class Archive:
                                    [item["site"], digest]).fetchone()
             if twin:
                 self._alias(url, twin[0], "same-content", now)
-                self._wrote()
                 return "alias"
             row = {"site": item["site"], "url": url, **version_data, "content_hash": digest,
                    "version": 1, "first_seen": now, "last_changed": now, **fetch}
@@ -184,7 +224,6 @@ class Archive:
         if item["url"] != url:
             self._alias(item["url"], article_id, "fetched", now)
         self._save_links(article_id, item, now)
-        self._wrote()
         return outcome
 
     def _add_version(self, article_id: int, version: int, item: Mapping[str, Any], digest: str,
@@ -211,6 +250,12 @@ class Archive:
     def save_teaser(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
         """Archive one teaser; returns ``new`` or ``seen``."""
         self._begin()
+        with self.db.atomic():
+            outcome = self._save_teaser(item, crawl_id)
+        self._wrote()
+        return outcome
+
+    def _save_teaser(self, item: Mapping[str, Any], crawl_id: int | None) -> str:
         now = self._now()
         digest = content_hash(item, TEASER_CONTENT)
         cursor = self.db.execute(
@@ -226,7 +271,6 @@ class Archive:
                 "content_hash": digest, "first_seen": now, "last_seen": now, "crawl_id": crawl_id,
             })
             outcome = "new"
-        self._wrote()
         return outcome
 
 

@@ -44,6 +44,22 @@ _MORE_CONTENT = (
     C("content_hash", str, "SHA-256 of the story's normalised content; equal hash, equal story"),
 )
 
+# --- incremental, resumable crawls (migration 0002_incremental_runs) ---------------------------
+ARTICLE_SIGNAL_COLUMNS = (
+    C("announced", str, "The sitemap lastmod or feed date that announced the version last "
+      "fetched, UTC; a later one is a sign that the story changed"),
+)
+CRAWL_RUN_COLUMNS = (
+    C("mode", str, "incremental, full (every listing walked, every story revalidated) or "
+      "recovery (every listing walked after a run that did not finish)"),
+    C("not_modified", int, "Stories revalidated and answered 304 Not Modified (only last_seen "
+      "moves)"),
+    C("stories_found", int, "Story links found on listings, feeds and sitemaps (known or not)"),
+    C("pid", int, "Process id of the crawl, to tell a live run from one that was killed"),
+    C("host", str, "Host name of the machine that ran the crawl"),
+    C("process_started", float, "Start time of that process (Unix time), against pid reuse"),
+)
+
 TABLES: tuple[Table, ...] = (
     Table("sites", "One row per site profile crawled into this archive.", (
         C("id", str, "Site slug, as in `hrarchive crawl SITE`"),
@@ -71,6 +87,7 @@ TABLES: tuple[Table, ...] = (
         C("stats", str, "Scrapy's crawl stats, a JSON object"),
         C("options", str, "Options of the run (base URL override, ...), a JSON object"),
         C("log_file", str, "Log file of the run, where one was written"),
+        *CRAWL_RUN_COLUMNS,
     ), pk="id", indexes=(("site", "started"),)),
     Table("articles", "One row per story (its canonical URL), holding its latest version.", (
         C("id", int, "Story number"),
@@ -85,6 +102,7 @@ TABLES: tuple[Table, ...] = (
         C("etag", str, "HTTP ETag of the latest fetch"),
         C("last_modified", str, "HTTP Last-Modified of the latest fetch"),
         C("crawl_id", int, "Run that last fetched the story (crawls.id)"),
+        *ARTICLE_SIGNAL_COLUMNS,
     ), pk="id", unique=(("url",),), indexes=(("site", "published"), ("content_hash",))),
     Table("article_versions", "One row per distinct content of a story; never overwritten.", (
         C("article_id", int, "Story (articles.id)"),
@@ -128,6 +146,43 @@ TABLES: tuple[Table, ...] = (
         C("first_seen", str, "When first seen, UTC"),
         C("last_seen", str, "When last seen, UTC"),
     ), pk="id", unique=(("from_id", "to_url", "kind"),), indexes=(("to_url",),)),
+    # --- raw capture (migration "captures_and_attachments") ---------------------------------
+    Table("captures", "One row per raw capture of a story version: the WARC record that holds "
+          "the response it was read from.", (
+        C("id", int, "Capture number"),
+        C("article_id", int, "Story (articles.id)"),
+        C("version", int, "Version of the story read from this response (article_versions)"),
+        C("crawl_id", int, "Run that wrote or re-read the record (crawls.id)"),
+        C("url", str, "URL fetched (WARC-Target-URI)"),
+        C("warc", str, "WARC file, relative to the capture folder (captures/ beside the archive)"),
+        C("offset", int, "Byte offset of the record in the WARC file"),
+        C("length", int, "Length of the record in bytes, as stored (gzipped)"),
+        C("record_id", str, "WARC-Record-ID of the response or revisit record"),
+        C("record_type", str, "response, or revisit (same payload as an earlier capture)"),
+        C("captured", str, "When the response was received (WARC-Date), UTC"),
+        C("payload_digest", str, "WARC-Payload-Digest of the body as sent"),
+        C("status", int, "HTTP status of the response"),
+    ), pk="id", unique=(("record_id", "article_id", "version"),),
+       indexes=(("article_id", "version"), ("warc",))),
+    Table("attachments", "One row per document a story links to (PDF reports, statements), "
+          "fetched once and kept by content hash.", (
+        C("id", int, "Attachment number"),
+        C("site", str, "Site (sites.id)"),
+        C("url", str, "Link as found on the story, normalised; joins links.to_url"),
+        C("fetched_url", str, "URL the bytes came from, after redirects"),
+        C("article_id", int, "Story that links to it (articles.id), where archived"),
+        C("story_url", str, "URL of that story"),
+        C("title", str, "Link text"),
+        C("content_type", str, "Content-Type the server gave"),
+        C("size", int, "Size in bytes"),
+        C("sha256", str, "SHA-256 of the bytes; equal hash, same file"),
+        C("file", str, "File, relative to the attachments folder (attachments/ beside the "
+                       "archive): sha256[:2]/sha256.ext"),
+        C("first_seen", str, "When it was fetched, UTC"),
+        C("crawl_id", int, "Run that fetched it (crawls.id)"),
+        C("warc", str, "WARC file holding the response, relative to the capture folder"),
+        C("offset", int, "Byte offset of the response record in that file"),
+    ), pk="id", unique=(("url",),), indexes=(("sha256",), ("article_id",))),
 )
 
 FTS_TABLE = "articles_fts"

@@ -1,0 +1,165 @@
+"""Scrapy components of the raw capture.
+
+``CaptureMiddleware`` is a downloader middleware placed next to the downloader, so it sees
+every response as received, robots.txt and redirects included, before decompression, and
+writes it with its request through a :class:`~hrarchive.capture.writer.WarcWriter`.  Where it
+wrote is left in ``request.meta["hrarchive_capture"]``.
+
+``CaptureSpiderMiddleware`` copies that location onto the items a response produced (so the
+store can map a story version to its WARC record) and asks for the attachments (PDF reports
+and the like) a story links to, once per URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from hrarchive.capture.attachments import ATTACHMENT_KEY
+from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, Exchange, WarcWriter
+from hrarchive.extract.urls import normalise_url, same_site
+from hrarchive.items import Article, Attachment
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "hrarchive_capture"
+
+
+def capture_root(settings: Any) -> Path:
+    """The capture folder: ``HRARCHIVE_CAPTURE_DIR``, or ``captures/`` beside the archive."""
+    folder = settings.get("HRARCHIVE_CAPTURE_DIR")
+    if folder:
+        return Path(folder)
+    return Path(settings.get("HRARCHIVE_DB") or "archive.db").parent / "captures"
+
+
+def site_of(spider: Spider | None) -> str:
+    profile = getattr(spider, "profile", None)
+    return profile.id if profile else str(getattr(spider, "name", None) or "unknown")
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in headers.items() for value in values]
+
+
+def exchange_of(request: Request, response: Response) -> Exchange:
+    """The exchange to record; extension headers name the callback the response is for."""
+    callback = request.callback  # a spider method, or none for robots.txt and the like
+    bound = callable(callback) and getattr(callback, "__self__", None) is not None
+    extra = {CALLBACK_HEADER: getattr(callback, "__name__", "") if bound else ""}
+    attachment = request.meta.get(ATTACHMENT_KEY)
+    if attachment:
+        extra[ATTACHMENT_HEADER] = attachment.get("story_url") or ""
+    return Exchange(url=response.url, method=request.method,
+                    request_headers=_headers(request.headers), request_body=request.body,
+                    status=response.status, headers=_headers(response.headers),
+                    body=response.body, ip_address=str(response.ip_address)
+                    if response.ip_address else None, extra=extra)
+
+
+class CaptureMiddleware:
+    """Writes every response and its request to the site's WARC files."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.writer: WarcWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        settings = self.crawler.settings
+        if not settings.getbool("HRARCHIVE_CAPTURE"):
+            return
+        options = getattr(spider, "run_options", {}) or {}
+        info = {"hrarchive-site": site_of(spider),
+                "http-header-user-agent": settings.get("USER_AGENT") or "",
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
+        if options.get("base_url"):
+            info["hrarchive-base-url"] = options["base_url"]
+        self.writer = WarcWriter(capture_root(settings), site_of(spider),
+                                 settings.getint("HRARCHIVE_WARC_MAX_BYTES"), info)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None:
+            return response
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            ref = self.writer.write(exchange_of(request, response))
+        except Exception:
+            stats.inc_value("hrarchive/capture/failed")
+            logger.exception("Could not capture %s (the crawl goes on)", response.url)
+            self.writer.rotate()  # a half-written record ends its file; the next starts anew
+            return response
+        request.meta[META_KEY] = ref.as_dict()
+        stats.inc_value(f"hrarchive/capture/{ref.type}")
+        stats.inc_value("hrarchive/capture/bytes", ref.length)
+        return response
+
+
+class CaptureSpiderMiddleware:
+    """Puts the capture location on items, and requests each attachment once."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.attachments = crawler.settings.getbool("HRARCHIVE_ATTACHMENTS")
+        self.known: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CaptureSpiderMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.attachments:
+            from hrarchive.store.captures import attachment_urls
+
+            self.known = attachment_urls(self.crawler.settings.get("HRARCHIVE_DB"),
+                                         site_of(spider))
+
+    def _follow(self, response: Response, item: Any) -> Iterator[Any]:
+        capture = response.meta.get(META_KEY)
+        if isinstance(item, Article | Attachment) and capture and item.capture is None:
+            item.capture = capture
+        yield item
+        parse = getattr(self.crawler.spider, "parse_attachment", None)
+        if not (self.attachments and isinstance(item, Article) and parse):
+            return
+        for link in item.attachments:
+            data = link if isinstance(link, dict) else vars(link)
+            url = normalise_url(data["url"], response.url)
+            if url in self.known or not same_site(url, response.url):
+                continue
+            self.known.add(url)
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("hrarchive/attachment/requested")
+            yield Request(url, callback=parse, errback=getattr(self.crawler.spider, "failed", None),
+                          meta={ATTACHMENT_KEY: {"url": url, "title": data.get("title"),
+                                                 "story_url": item.canonical_url or item.url}})
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        for item in result:
+            yield from self._follow(response, item)
+
+    async def process_spider_output_async(self, response: Response,
+                                          result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item in result:
+            for out in self._follow(response, item):
+                yield out

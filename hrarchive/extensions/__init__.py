@@ -1,0 +1,1 @@
+"""Scrapy extensions, wired by ``EXTENSIONS`` in ``settings.py``."""

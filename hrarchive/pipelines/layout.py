@@ -1,0 +1,75 @@
+"""Layout alarm pipeline: fail the run loudly when a site's pages stop reading as stories.
+
+A site that changes its layout rarely breaks the crawl; it makes it read nothing.  So a run
+fails (status ``failed``, ``hrarchive crawl`` exits 1) when its listings, feeds and sitemaps
+yield no story at all, or when more than ``HRARCHIVE_LAYOUT_MAX_MISSING`` of the story pages
+it read (at least ``HRARCHIVE_LAYOUT_MIN_STORIES`` of them) lack a title, a readable date or
+body text.  The log names the fields and the pages.  It sits after normalise and before
+validate, so it also sees the stories validation drops.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from hrarchive.items import Article
+
+logger = logging.getLogger(__name__)
+FIELDS = {"title": "a title", "published": "a readable date", "body_text": "body text"}
+SHOWN = 10  # pages named in the log per field
+
+
+def layout_problems(read: int, missing: dict[str, list[str]], max_share: float,
+                    min_stories: int) -> dict[str, str]:
+    """For each field that too many of the ``read`` story pages lack, what to report."""
+    if read < max(min_stories, 1):
+        return {}
+    return {name: f"{len(urls)} of {read} story pages lack {FIELDS[name]} ({name})"
+            for name, urls in missing.items() if len(urls) / read > max_share}
+
+
+class LayoutAlarmPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.max_share = settings.getfloat("HRARCHIVE_LAYOUT_MAX_MISSING", 0.5)
+        self.min_stories = settings.getint("HRARCHIVE_LAYOUT_MIN_STORIES", 3)
+        self.read = 0
+        self.missing: dict[str, list[str]] = {name: [] for name in FIELDS}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LayoutAlarmPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            self.read += 1
+            for name in FIELDS:
+                if not getattr(item, name):
+                    self.missing[name].append(item.url)
+        return item
+
+    def close_spider(self) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        site = getattr(self.crawler.spider, "name", "?")
+        alarms = []
+        listings = int(stats.get_value("hrarchive/listing/read", 0))
+        # a sitemap index whose child sitemaps are all unchanged legitimately yields nothing
+        unchanged = stats.get_value("hrarchive/sitemap/skipped_unchanged", 0)
+        if listings and not unchanged and not stats.get_value("hrarchive/stories/found"):
+            alarms.append(f"no stories found on {listings} listing, feed or sitemap pages")
+            logger.error("Layout alarm for %s: no story links on any listing, feed or sitemap "
+                         "page (has the listing markup changed?)", site)
+        problems = layout_problems(self.read, self.missing, self.max_share, self.min_stories)
+        for name, line in problems.items():
+            urls = self.missing[name]
+            more = f" and {len(urls) - SHOWN} more" if len(urls) > SHOWN else ""
+            logger.error("Layout alarm for %s: %s: %s%s", site, line, ", ".join(urls[:SHOWN]),
+                         more)
+        alarms += problems.values()
+        if alarms:
+            stats.set_value("hrarchive/layout/alarm", "layout alarm: " + "; ".join(alarms))

@@ -1,0 +1,55 @@
+"""The benchmarks at --quick size: every figure is measured and printed (no goal asserted).
+
+Nothing here is timed; this keeps ``python -m benchmarks`` from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+ROWS = (
+    "crawl: hrarchive pages/s", "crawl: bare Scrapy pages/s", "crawl: rate, hrarchive / bare",
+    "crawl: same, whole process", "crawl: hrarchive CPU per page",
+    "crawl: bare Scrapy CPU per page", "re-crawl: requests issued", "re-crawl: minimum possible",
+    "re-crawl: requests / minimum", "extract: hrarchive per page",
+    "extract: trafilatura per page", "extract: hrarchive / trafilatura",
+    "store: stories/s at 500", "store: bytes per story at 500", "store: FTS median at 500",
+    "store: FTS p95 at 500", "store: stories/s at 1,000", "store: bytes per story at 1,000",
+    "store: FTS median at 1,000", "store: FTS p95 at 1,000", "memory: peak RSS, crawl of 50",
+    "memory: peak RSS, crawl of 200", "memory: growth",
+)
+
+
+def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    rows = {row["name"]: row for row in results["rows"]}
+    for name in ROWS:
+        assert name in rows, f"missing row {name!r}"
+        assert math.isfinite(rows[name]["value"]) and rows[name]["value"] > 0, rows[name]
+        assert name in done.stdout
+    # Both crawlers fetched the whole site: 50 stories, 5 listing pages, the sitemap index
+    # and its one child, robots.txt.
+    assert rows["crawl: hrarchive pages/s"]["note"] == "50 stories, 58 pages"
+    assert rows["crawl: bare Scrapy pages/s"]["note"] == "50 stories, 58 pages"
+    assert rows["memory: peak RSS, crawl of 200"]["note"] == "223 pages"
+    # The re-crawl fetched robots.txt, the new story and the changed one, and archived both.
+    assert rows["re-crawl: requests issued"]["value"] >= 3
+    assert rows["re-crawl: requests / minimum"]["note"] == "missed 0 new, 0 changed"
+    assert "machine: " in done.stdout and "scrapy 2." in done.stdout
+    # The other benchmark modules ran (the runner stops on a failure) or were named as absent.
+    for name in ("accuracy", "capture_cost", "export_memory", "daily"):
+        if (ROOT / "benchmarks" / f"{name}.py").exists():
+            assert f"benchmarks/{name}.py prints its own figures" in done.stdout
+        else:
+            assert f"benchmarks/{name}.py is not here; skipped" in done.stdout
+    if (ROOT / "benchmarks" / "accuracy.py").exists():
+        assert "fixture articles from" in done.stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from hrarchive.commands import known_profiles
 from hrarchive.commands.export import export
 from hrarchive.commands.extract import extract
 from hrarchive.commands.reparse import reparse
@@ -86,14 +87,10 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
 
     settings = project_settings(db, overrides)
     try:
-        known = load_profiles(settings.getlist("HRARCHIVE_SITES"))  # type: ignore[attr-defined]
         chosen: list[SiteProfile] = [load_profile(p) for p in profiles]
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from exc
-    unknown = [s for s in sites if s not in known]
-    if unknown:
-        raise click.BadParameter(f"unknown site(s): {', '.join(unknown)}; "
-                                 f"see `hrarchive sites`", param_hint="SITES")
+    known = known_profiles(settings, sites, "SITES")
     chosen += [known[s] for s in sites]
     if not chosen:
         chosen = list(known.values())

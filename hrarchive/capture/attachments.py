@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
+from hrarchive.capture import beside_archive
 from hrarchive.items import Attachment
 
 ATTACHMENT_KEY = "hrarchive_attachment"
@@ -18,10 +19,7 @@ ATTACHMENT_KEY = "hrarchive_attachment"
 
 def attachments_root(settings: Any) -> Path:
     """``HRARCHIVE_ATTACHMENTS_DIR``, or ``attachments/`` beside the archive."""
-    folder = settings.get("HRARCHIVE_ATTACHMENTS_DIR")
-    if folder:
-        return Path(folder)
-    return Path(settings.get("HRARCHIVE_DB") or "archive.db").parent / "attachments"
+    return beside_archive(settings, "HRARCHIVE_ATTACHMENTS_DIR", "attachments")
 
 
 def attachment_item(site: str, response: Response) -> Attachment:

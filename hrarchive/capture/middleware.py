@@ -21,6 +21,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from hrarchive.capture import beside_archive
 from hrarchive.capture.attachments import ATTACHMENT_KEY
 from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, Exchange, WarcWriter
 from hrarchive.extract.urls import normalise_url, same_site
@@ -33,10 +34,7 @@ META_KEY = "hrarchive_capture"
 
 def capture_root(settings: Any) -> Path:
     """The capture folder: ``HRARCHIVE_CAPTURE_DIR``, or ``captures/`` beside the archive."""
-    folder = settings.get("HRARCHIVE_CAPTURE_DIR")
-    if folder:
-        return Path(folder)
-    return Path(settings.get("HRARCHIVE_DB") or "archive.db").parent / "captures"
+    return beside_archive(settings, "HRARCHIVE_CAPTURE_DIR", "captures")
 
 
 def site_of(spider: Spider | None) -> str:

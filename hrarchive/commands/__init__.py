@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
+
+from hrarchive.profiles import ProfileError, SiteProfile, load_profiles
 
 DB_OPTION = click.option("--db", type=click.Path(dir_okay=False), default=None,
                          help="Archive file (default: the HRARCHIVE_DB setting, archive.db).")
@@ -16,3 +20,17 @@ def archive_path(db: str | None) -> Path:
 
     settings = project_settings(db)
     return Path(settings.get("HRARCHIVE_DB"))  # type: ignore[attr-defined]
+
+
+def known_profiles(settings: Any, sites: Iterable[str], param_hint: str) -> dict[str, SiteProfile]:
+    """Every profile hrarchive knows (built in, and in ``HRARCHIVE_SITES``), by id; a clear
+    error for a profile file that cannot be used or a site among ``sites`` it does not know."""
+    try:
+        known = load_profiles(settings.getlist("HRARCHIVE_SITES"))
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    unknown = [s for s in sites if s not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown site(s): {', '.join(unknown)}; "
+                                 f"see `hrarchive sites`", param_hint=param_hint)
+    return known

@@ -47,21 +47,14 @@ def reparse(sites: tuple[str, ...], captures: str | None, db: str | None,
     from hrarchive.capture.reparse import ReparseMixin
     from hrarchive.capture.writer import warc_files
     from hrarchive.cli import project_settings
-    from hrarchive.profiles import ProfileError, load_profiles
+    from hrarchive.commands import known_profiles
     from hrarchive.spiders.site import spider_for
 
     settings = project_settings(db, overrides)
     settings.set("HRARCHIVE_CAPTURE", False, priority="cmdline")  # type: ignore[attr-defined]
     settings.set("HRARCHIVE_ATTACHMENTS", False, priority="cmdline")  # type: ignore[attr-defined]
     root = Path(captures) if captures else capture_root(settings)
-    try:
-        known = load_profiles(settings.getlist("HRARCHIVE_SITES"))  # type: ignore[attr-defined]
-    except ProfileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    unknown = [s for s in sites if s not in known]
-    if unknown:
-        raise click.BadParameter(f"unknown site(s): {', '.join(unknown)}; "
-                                 f"see `hrarchive sites`", param_hint="--site")
+    known = known_profiles(settings, sites, "--site")
     chosen = list(sites) or sorted(s for s in known if (root / s).is_dir())
     chosen = [s for s in chosen if warc_files(root / s)]
     if not chosen:

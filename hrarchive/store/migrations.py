@@ -22,32 +22,6 @@ def _table(db: Database, name: str) -> DbTable:
     return table
 
 
-@migrations(name="0001_initial")
-def initial(db: Database) -> None:
-    for spec in TABLES:
-        table = _table(db, spec.name)
-        table.create({c.name: c.type for c in spec.columns},
-                     pk=spec.pk if isinstance(spec.pk, str) else list(spec.pk),
-                     not_null={spec.pk} if isinstance(spec.pk, str) else set(spec.pk))
-        for columns in spec.unique:
-            table.create_index(list(columns), unique=True)
-        for columns in spec.indexes:
-            table.create_index(list(columns))
-    _table(db, "articles").enable_fts(list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True,
-                                     tokenize="unicode61 remove_diacritics 2")
-    assert db[FTS_TABLE].exists()
-
-
-@migrations(name="0002_incremental_runs")
-def incremental_runs(db: Database) -> None:
-    # 0001 creates the current TABLES, so a new file already has these columns
-    for name, columns in (("crawls", CRAWL_RUN_COLUMNS), ("articles", ARTICLE_SIGNAL_COLUMNS)):
-        table = _table(db, name)
-        for column in columns:
-            if column.name not in table.columns_dict:
-                table.add_column(column.name, column.type)
-
-
 def _create(db: Database, name: str) -> None:
     """Create a table of TABLES as defined, unless an earlier migration already made it."""
     spec = next(t for t in TABLES if t.name == name)
@@ -61,6 +35,25 @@ def _create(db: Database, name: str) -> None:
         table.create_index(list(columns), unique=True)
     for columns in spec.indexes:
         table.create_index(list(columns))
+
+
+@migrations(name="0001_initial")
+def initial(db: Database) -> None:
+    for spec in TABLES:
+        _create(db, spec.name)
+    _table(db, "articles").enable_fts(list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True,
+                                     tokenize="unicode61 remove_diacritics 2")
+    assert db[FTS_TABLE].exists()
+
+
+@migrations(name="0002_incremental_runs")
+def incremental_runs(db: Database) -> None:
+    # 0001 creates the current TABLES, so a new file already has these columns
+    for name, columns in (("crawls", CRAWL_RUN_COLUMNS), ("articles", ARTICLE_SIGNAL_COLUMNS)):
+        table = _table(db, name)
+        for column in columns:
+            if column.name not in table.columns_dict:
+                table.add_column(column.name, column.type)
 
 
 @migrations(name="0003_captures_and_attachments")

@@ -46,8 +46,13 @@ class SiteProfile:
     path: str | None = None  # the file it was read from
 
     @property
+    def home(self) -> str:
+        """The site's base URL, or else its first way in (a start URL, feed or sitemap)."""
+        return self.base_url or (self.start_urls + self.feeds + self.sitemaps)[0]
+
+    @property
     def host(self) -> str:
-        return urlsplit(self.base_url or (self.start_urls + self.feeds + self.sitemaps)[0]).netloc
+        return urlsplit(self.home).netloc
 
     def is_article_url(self, url: str) -> bool:
         """Whether a link looks like a story, by the profile's ``article_url`` regex."""

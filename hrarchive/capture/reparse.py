@@ -160,7 +160,7 @@ class ReparseMixin:
                 logger.exception("Could not rebuild the response %s from %s",
                                  captured.ref.url, captured.ref.warc)
                 continue
-            self.rebase = Rebaser(self.profile.base_url or self.profile.start_urls[0],
+            self.rebase = Rebaser(self.profile.home,
                                   captured.base_url)
             stats.inc_value("hrarchive/reparse/responses")
             try:

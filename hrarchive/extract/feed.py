@@ -22,7 +22,8 @@ def is_feed(body: bytes) -> bool:
 
 def extract_feed(body: bytes, url: str,
                  is_story: Callable[[str], bool] = lambda u: True) -> list[dict[str, Any]]:
-    """The feed's entries that link to stories, as teasers (dates as declared)."""
+    """The feed's entries that link to stories, as teasers (dates as declared), each with
+    the entry's ``updated`` date, where the feed gives one apart from its publication date."""
     if not is_feed(body):
         raise ValueError(f"{url}: not an RSS or Atom feed")
     sel = Selector(body=body, type="xml")
@@ -46,5 +47,6 @@ def extract_feed(body: bytes, url: str,
             "image_url": entry.xpath("enclosure[starts-with(@type, 'image')]/@url | "
                                      "content[@medium='image']/@url | thumbnail/@url").get(),
             "position": len(teasers) + 1,
+            "updated": clean_text(entry.xpath("updated/text()").get()),  # a change signal
         })
     return teasers

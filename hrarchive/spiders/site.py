@@ -22,14 +22,13 @@ from twisted.python.failure import Failure
 
 from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
+from hrarchive.extract.feed import extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site
 from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.store.state import SITEMAPS_STAT, read_site_state
-
-FEED_TYPES = re.compile(rb"<(rss|feed|rdf:RDF)\b", re.I)
 
 
 class SiteSpider(scrapy.Spider):
@@ -41,7 +40,7 @@ class SiteSpider(scrapy.Spider):
     def __init__(self, *args: Any, base_url: str | None = None, full: Any = False,
                  since: str | date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rebase = Rebaser(self.profile.base_url or self.profile.start_urls[0], base_url)
+        self.rebase = Rebaser(self.profile.home, base_url)
         self.full = str(full).lower() in {"1", "true", "yes", "on"}
         try:
             self.since = date.fromisoformat(str(since)) if since else None
@@ -90,9 +89,9 @@ class SiteSpider(scrapy.Spider):
                                    "hrarchive_known": decision.known.url})
 
     def is_story(self, url: str) -> bool:
-        on_site = any(same_site(url, base) for base in (self.profile.base_url,
-                                                        self.rebase(self.profile.base_url))
-                      if base) if self.profile.base_url else True
+        """A link to a story: on the site (or its --base-url copy), matching ``article_url``."""
+        home = self.profile.home
+        on_site = same_site(url, home) or same_site(url, self.rebase(home))
         return on_site and self.profile.is_article_url(url)
 
     # --- discovery --------------------------------------------------------------------------
@@ -153,27 +152,20 @@ class SiteSpider(scrapy.Spider):
                                  "archived" if stop == "archived" else "older than --since")
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        if not FEED_TYPES.search(response.body[:2048]):
+        try:
+            entries = extract_feed(response.body, response.url, self.is_story)
+        except ValueError:
             self._unreadable(response, "feed")
             return
         self._count("hrarchive/listing/read")
-        selector = scrapy.Selector(body=response.body, type="xml")
-        selector.remove_namespaces()
-        for position, entry in enumerate(selector.xpath("//item | //entry"), start=1):
-            link = entry.xpath("link/@href").get() or entry.xpath("link/text()").get()
-            if not link or not self.is_story(link.strip()):
-                continue
-            title = entry.xpath("title/text()").get()
-            summary = entry.xpath("description/text() | summary/text()").get()
-            published = entry.xpath("pubDate/text() | published/text() | "
-                                    "updated/text() | date/text()").get()
+        for entry in entries:
+            updated = entry.pop("updated")
             yield Teaser(site=self.profile.id, listing_url=response.url,
-                         url=self.rebase(link.strip()), title=title, summary=summary,
-                         published=published, position=position)
-            changed = parse_signal_date(entry.xpath("updated/text()").get() or published)
+                         **{**entry, "url": self.rebase(entry["url"])})
             request = self._story(
-                link.strip(), published=self._date(published), changed=changed, signal="feed",
-                teaser=(clean_text(title), clean_text(summary), clean_text(published)))
+                entry["url"], published=self._date(entry["published"]),
+                changed=parse_signal_date(updated or entry["published"]), signal="feed",
+                teaser=(entry["title"], entry["summary"], entry["published"]))
             if request is not None:
                 yield request
 

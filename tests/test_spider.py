@@ -1,0 +1,50 @@
+"""The profile-driven spider's own decisions, without the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from hrarchive.profiles import load_profile
+from hrarchive.spiders.site import spider_for
+from tests.conftest import crawl
+from tests.fixtureserver import FixtureSite, load_cases, route_of
+
+
+def profile_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ngo.toml"
+    path.write_text('id = "ngo"\nname = "An NGO"\n' + text, "utf-8")
+    return path
+
+
+def test_a_three_line_profile_keeps_to_its_own_site(tmp_path: Path) -> None:
+    profile = load_profile(profile_file(tmp_path, 'start_urls = ["https://ngo.example.org/news/"]'))
+    spider = spider_for(profile)()
+    assert spider.is_story("https://ngo.example.org/2024/05/03/a-story/")
+    assert spider.is_story("https://www.ngo.example.org/2024/05/03/a-story/")
+    assert not spider.is_story("https://other.example.com/2024/05/03/their-story/")
+    local = spider_for(profile)(base_url="http://127.0.0.1:8000")
+    assert local.is_story("http://127.0.0.1:8000/2024/05/03/a-story/")
+    assert local.is_story("https://ngo.example.org/2024/05/03/a-story/")  # rebased when fetched
+
+
+def test_a_feed_only_profile_makes_a_spider(tmp_path: Path) -> None:
+    profile = load_profile(profile_file(tmp_path, 'feeds = ["https://ngo.example.org/feed/"]'))
+    spider = spider_for(profile)(base_url="http://127.0.0.1:8000")
+    assert spider.rebase("https://ngo.example.org/a/") == "http://127.0.0.1:8000/a/"
+    assert not spider.is_story("https://other.example.com/a/")
+
+
+def test_feed_entries_are_archived_as_teasers(serve: Callable[[str], FixtureSite],
+                                             tmp_path: Path) -> None:
+    [feed] = [c for c in load_cases("indexoncensorship") if c.kind == "feed"]
+    server = serve("indexoncensorship")
+    result = crawl("indexoncensorship", server, tmp_path / "archive.db")
+    assert result.returncode == 0, result.output
+    feed_url = server.base_url + route_of(feed.url)
+    stored = list(result.db.query(
+        "select url, title from teasers where listing_url = ? order by position", [feed_url]))
+    expected = (feed.expected or {})["teasers"]
+    assert [(row["url"].removeprefix(server.base_url), row["title"]) for row in stored] == [
+        (urlsplit(t["url"]).path, t["title"]) for t in expected]  # tracking parameters gone

@@ -111,7 +111,7 @@ class StorePipeline:
             outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
                                                  item.last_modified, item.announced)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
-        keep_capture(self.archive, item, self.crawl_id, self.crawler)  # WARC records, attachments
+        keep_capture(self.archive, item, self.crawl_id, self.crawler, data)  # WARC, attachments
         return item
 
     def close_spider(self) -> None:

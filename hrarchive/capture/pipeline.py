@@ -17,12 +17,15 @@ from hrarchive.store.captures import save_attachment, save_capture
 logger = logging.getLogger(__name__)
 
 
-def keep_capture(archive: Archive, item: Any, crawl_id: int | None, crawler: Crawler) -> None:
-    """Record where ``item``'s response is kept; keep an attachment's file and row."""
+def keep_capture(archive: Archive, item: Any, crawl_id: int | None, crawler: Crawler,
+                 data: dict[str, Any] | None = None) -> None:
+    """Record where ``item``'s response is kept; keep an attachment's file and row.
+
+    ``data``: the item as a dict, when the caller already made one."""
     stats = crawler.stats
     assert stats is not None
     if isinstance(item, Article) and item.capture:
-        if save_capture(archive, ItemAdapter(item).asdict(), crawl_id):
+        if save_capture(archive, data or ItemAdapter(item).asdict(), crawl_id):
             stats.inc_value("hrarchive/store/capture")
     elif isinstance(item, Attachment):
         try:
@@ -32,6 +35,6 @@ def keep_capture(archive: Archive, item: Any, crawl_id: int | None, crawler: Cra
             stats.inc_value("hrarchive/errors")
             logger.exception("Could not keep the attachment %s", item.url)
             return
-        data = ItemAdapter(item).asdict()
+        data = data or ItemAdapter(item).asdict()
         outcome = save_attachment(archive, data, sha256, file, crawl_id)
         stats.inc_value(f"hrarchive/store/attachment_{outcome}")

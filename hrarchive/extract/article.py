@@ -12,6 +12,7 @@ container, else the densest block of paragraphs, pruned of page chrome.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -148,10 +149,24 @@ def _body_node(sel: Selector, spec: str | None) -> Selector | None:
     return _densest(sel)
 
 
+def _detached(node: Selector) -> lxml.html.HtmlElement:
+    """A copy of the body element to prune, without serialising and re-parsing it.
+
+    ``<html>`` and ``<body>`` are re-parsed as before: lxml.html.fromstring treats their
+    markup differently from other elements (a document, or a fragment's children).
+    """
+    element = node.root
+    if element.tag in ("html", "body") or not isinstance(element.tag, str):
+        return lxml.html.fromstring(node.get())
+    twin = copy.deepcopy(element)
+    twin.tail = None
+    return twin
+
+
 def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.HtmlElement | None]:
     if node is None or isinstance(node.root, str):
         return None, None, None
-    root = lxml.html.fromstring(node.get())
+    root = _detached(node)
     _prune(root)
     for heading in root.xpath(".//h2|.//h3|.//h4"):
         if RELATED_HEADING.search(heading.text_content()):

@@ -13,8 +13,8 @@ BLOCK_TAGS = frozenset({
     "h5", "h6", "pre", "table", "tr", "figure", "figcaption", "dl", "dt", "dd", "header",
     "footer", "main", "aside", "address", "hr",
 })
-SPACES = re.compile(r"[^\S\n]+")
-BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
+# a run of spaces other than a lone " " (rewriting every lone space cost the most)
+SPACES = re.compile(r" [^\S\n]+|[^\S\n ][^\S\n]*")
 
 _cleaner = Cleaner(
     scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=False,
@@ -38,9 +38,18 @@ def clean_block(value: str | None) -> str | None:
         return None
     text = unicodedata.normalize("NFC", value).replace("\r", "\n").replace("\xa0", " ")
     text = SPACES.sub(" ", text)
-    text = BLANK_LINES.sub("\n\n", text)
-    text = "\n".join(line.strip() for line in text.split("\n")).strip()
-    return text or None
+    lines: list[str] = []
+    blank = False
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            blank = True
+        else:
+            if blank and lines:
+                lines.append("")  # blank lines between paragraphs: one
+            lines.append(line)
+            blank = False
+    return "\n".join(lines) or None
 
 
 def element_text(element: lxml.html.HtmlElement) -> str:

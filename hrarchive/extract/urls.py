@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -38,6 +39,13 @@ def normalise_url(url: str, base: str | None = None, trailing_slash: str | None 
     ``"add"`` (WordPress: ``/articles/slug/``) or ``"strip"``.
     """
     absolute = urljoin(base, url.strip()) if base else url.strip()
+    return _normal_form(absolute, trailing_slash)
+
+
+@lru_cache(maxsize=8192)
+def _normal_form(absolute: str, trailing_slash: str | None) -> str:
+    """``normalise_url`` of an absolute URL: a pure function, memoised (a story's URL is
+    normalised by the spider, the pipelines and every page linking to it)."""
     parts = urlsplit(absolute)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not is_tracking(k)])

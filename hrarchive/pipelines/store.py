@@ -22,6 +22,24 @@ from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.store import Archive, acquire_archive, release_archive
 
 logger = logging.getLogger(__name__)
+_LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """``ItemAdapter(item).asdict()``'s conversion, without asking every string whether it
+    is an item (most of that call's time on a story with its links)."""
+    if type(value) in _LEAVES:
+        return value
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return value.__class__(_plain(v) for v in value)
+    if isinstance(value, ItemAdapter):
+        return value.asdict()
+    if ItemAdapter.is_item(value):
+        return {key: _plain(v) for key, v in ItemAdapter(value).items()}
+    return value
+
 
 
 def crawl_status(reason: str, stats: dict[str, Any]) -> tuple[str, str]:
@@ -100,7 +118,7 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None and self.crawler.stats is not None
-        data = ItemAdapter(item).asdict()
+        data = _plain(item)
         if isinstance(item, Article):
             outcome = self.archive.save_article(data, self.crawl_id)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
@@ -111,7 +129,7 @@ class StorePipeline:
             outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
                                                  item.last_modified, item.announced)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
-        keep_capture(self.archive, item, self.crawl_id, self.crawler)  # WARC records, attachments
+        keep_capture(self.archive, item, self.crawl_id, self.crawler, data)  # WARC, attachments
         return item
 
     def close_spider(self) -> None:

@@ -16,11 +16,12 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.db import Table
+from sqlite_utils.db import Table, jsonify_if_needed
 
 from hrarchive.extract.urls import slash_variant
 from hrarchive.store.migrations import migrate
@@ -47,6 +48,27 @@ def _pk(value: object) -> int:
     if not isinstance(value, int):
         raise TypeError(f"expected an integer primary key, got {value!r}")
     return value
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], ignore: bool) -> str:
+    names = ", ".join(f"[{c}]" for c in columns)
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT{' OR IGNORE' if ignore else ''} INTO [{table}] ({names}) VALUES ({marks})"
+
+
+@lru_cache(maxsize=64)
+def _update_sql(table: str, columns: tuple[str, ...]) -> str:
+    sets = ", ".join(f"[{c}] = ?" for c in columns)
+    return f"update [{table}] set {sets} where [id] = ?"
+
+
+_PLAIN = (str, int, float, bytes, type(None))
+
+
+def _value(value: Any) -> Any:
+    """A value as sqlite-utils stores it (lists and dicts as JSON, dates as ISO text)."""
+    return value if type(value) in _PLAIN else jsonify_if_needed(value)
 
 
 def open_database(path: str | Path) -> Database:
@@ -80,6 +102,20 @@ class Archive:
         table = self.db[name]
         assert isinstance(table, Table)
         return table
+
+    # The hot path writes rows with plain prepared SQL, as sqlite-utils' insert() and
+    # update() would (same values, JSON for lists and dicts), without their per-call
+    # introspection, savepoints and existence checks.
+    def _insert(self, table: str, row: Mapping[str, Any], ignore: bool = False) -> int | None:
+        cursor = self.db.execute(_insert_sql(table, tuple(row), ignore),
+                                 [_value(v) for v in row.values()])
+        return cursor.lastrowid
+
+    def _update(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
+        cursor = self.db.execute(_update_sql(table, tuple(changes)),
+                                 [*(_value(v) for v in changes.values()), row_id])
+        if cursor.rowcount != 1:
+            raise LookupError(f"no row {row_id} in {table}")
 
     def _now(self) -> str:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
@@ -143,22 +179,21 @@ class Archive:
     # --- stories ----------------------------------------------------------------------------
     def _find_article(self, url: str) -> dict[str, Any] | None:
         for candidate in (url, slash_variant(url)):
-            row = self.db.execute("select * from articles where url = ?", [candidate]).fetchone()
+            cursor = self.db.execute("select * from articles where url = ?", [candidate])
+            row = cursor.fetchone()
             if row is None:
                 alias = self.db.execute("select article_id from article_aliases where url = ?",
                                         [candidate]).fetchone()
                 if alias:
-                    row = self.db.execute("select * from articles where id = ?",
-                                          [alias[0]]).fetchone()
+                    cursor = self.db.execute("select * from articles where id = ?", [alias[0]])
+                    row = cursor.fetchone()
             if row is not None:
-                cursor = self.db.execute("select * from articles limit 0")
                 return dict(zip([d[0] for d in cursor.description], row, strict=True))
         return None
 
     def _alias(self, url: str, article_id: int, reason: str, now: str) -> None:
-        self._t("article_aliases").insert(
-            {"url": url, "article_id": article_id, "reason": reason, "first_seen": now},
-            pk="url", ignore=True)
+        self._insert("article_aliases", {"url": url, "article_id": article_id,
+                                         "reason": reason, "first_seen": now}, ignore=True)
 
     def save_article(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
         """Archive one story; returns ``new``, ``changed``, ``unchanged`` or ``alias``."""
@@ -184,7 +219,7 @@ class Archive:
         if announced:
             changes["announced"] = announced
         with self.db.atomic():
-            self._t("articles").update(existing["id"], changes)
+            self._update("articles", int(existing["id"]), changes)
         self._wrote()
         return "not_modified"
 
@@ -208,7 +243,7 @@ class Archive:
             row = {"site": item["site"], "url": url, **version_data, "content_hash": digest,
                    "version": 1, "first_seen": now, "last_changed": now, **fetch}
             row.pop("body_html")
-            article_id = _pk(self._t("articles").insert(row).last_pk)
+            article_id = _pk(self._insert("articles", row))
             self._add_version(article_id, 1, item, digest, crawl_id, now)
             outcome = "new"
         else:
@@ -220,7 +255,7 @@ class Archive:
                 changes.update({k: v for k, v in version_data.items() if k != "body_html"})
                 changes.update({"content_hash": digest, "version": version, "last_changed": now})
                 outcome = "changed"
-            self._t("articles").update(article_id, changes)
+            self._update("articles", article_id, changes)
         if item["url"] != url:
             self._alias(item["url"], article_id, "fetched", now)
         self._save_links(article_id, item, now)
@@ -228,7 +263,7 @@ class Archive:
 
     def _add_version(self, article_id: int, version: int, item: Mapping[str, Any], digest: str,
                      crawl_id: int | None, now: str) -> None:
-        self._t("article_versions").insert({
+        self._insert("article_versions", {
             "article_id": article_id, "version": version, "crawl_id": crawl_id, "seen": now,
             "url": item["url"], **{f: item.get(f) for f in VERSION_FIELDS},
             "content_hash": digest,
@@ -240,8 +275,8 @@ class Archive:
                 for kind in LINK_KINDS for link in item.get(kind) or []]
         if not rows:
             return
-        links = self._t("links")
-        links.insert_all(rows, ignore=True)
+        self.db.conn.executemany(_insert_sql("links", tuple(rows[0]), True),
+                                 [[_value(v) for v in row.values()] for row in rows])
         self.db.execute(
             "update links set last_seen = ? where from_id = ? and last_seen != ?",
             [now, article_id, now])
@@ -264,7 +299,7 @@ class Archive:
             [now, crawl_id, item["site"], item["url"], digest])
         outcome = "seen"
         if cursor.rowcount == 0:
-            self._t("teasers").insert({
+            self._insert("teasers", {
                 **{k: item.get(k) for k in ("site", "url", "listing_url", "title", "summary",
                                             "published", "published_raw", "image_url",
                                             "position")},

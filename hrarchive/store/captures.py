@@ -22,7 +22,7 @@ def save_capture(archive: Archive, item: Mapping[str, Any], crawl_id: int | None
     if story is None:
         return False
     archive._begin()
-    archive._t("captures").insert({
+    archive._insert("captures", {
         "article_id": story["id"], "version": story["version"], "crawl_id": crawl_id,
         "url": capture["url"], "warc": capture["warc"], "offset": capture["offset"],
         "length": capture["length"], "record_id": capture["record_id"],

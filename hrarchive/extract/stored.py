@@ -1,8 +1,8 @@
 """The values the archive stores for a page: extraction followed by the normal forms.
 
-The same functions the normalise pipeline applies (``parse_date``, ``normalise_url``,
-``clean_text``/``clean_block``), here over the plain mapping ``extract_article`` returns, so
-``hrarchive extract``, the fixture tests and the benchmark show what a crawl would keep.
+The one place a story's normal forms are applied: the normalise pipeline calls it for every
+Article, and ``hrarchive extract``, the fixture tests and the benchmark call it on what
+``extract_article`` returns, so they show exactly what a crawl keeps.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from hrarchive.extract.text import clean_block, clean_text, html_to_text
 from hrarchive.extract.urls import normalise_url, same_site
 
 
-def _links(links: list[dict[str, Any]], base: str, slash: str | None) -> list[dict[str, Any]]:
+def _links(links: list[Any], base: str, slash: str | None) -> list[dict[str, Any]]:
+    """Links (mappings, or ``Link`` items) normalised, each URL once, in page order."""
     out: dict[str, dict[str, Any]] = {}
     for link in links:
-        if link.get("url"):
-            url = normalise_url(link["url"], base, slash)
-            out.setdefault(url, {"url": url, "title": clean_text(link.get("title"))})
+        data = link if isinstance(link, dict) else vars(link)
+        if data.get("url"):
+            url = normalise_url(data["url"], base, slash)
+            out.setdefault(url, {"url": url, "title": clean_text(data.get("title"))})
     return list(out.values())
 
 
@@ -48,7 +50,8 @@ def stored_article(data: dict[str, Any], languages: Sequence[str] = (),
     language = data.get("language")
     out["language"] = clean_text(language.replace("_", "-")) if language else None
     out["tags"] = list(dict.fromkeys(t for t in map(clean_text, data.get("tags", [])) if t))
-    out["image_url"] = normalise_url(data["image_url"], base) if data.get("image_url") else None
+    out["image_url"] = normalise_url(data["image_url"], base, trailing_slash) \
+        if data.get("image_url") else None
     out["body_text"] = clean_block(data.get("body_text")) or html_to_text(data.get("body_html"))
     out["body_html"] = data.get("body_html")
     for kind in ("related", "links", "attachments"):

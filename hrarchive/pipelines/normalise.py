@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from hrarchive.extract.dates import parse_date
-from hrarchive.extract.text import clean_block, clean_text, html_to_text
-from hrarchive.extract.urls import normalise_url, same_site
+from hrarchive.extract.stored import stored_article
+from hrarchive.extract.text import clean_text
+from hrarchive.extract.urls import normalise_url
 from hrarchive.items import Article, Link, Teaser
 from hrarchive.profiles import SiteProfile
 
@@ -35,54 +35,41 @@ class NormalisePipeline:
         slash = self.profile.trailing_slash if self.profile else None
         return normalise_url(url, base, slash)
 
-    def _date(self, item: ItemAdapter, name: str) -> None:
-        raw = clean_text(item.get(name))
-        item[f"{name}_raw"] = raw
-        profile = self.profile
-        value = parse_date(raw, profile.languages if profile else (),
-                           profile.date_order if profile else None)
+    def _unreadable(self, raw: str | None, value: str | None, name: str, url: str) -> None:
         if raw and value is None:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(f"hrarchive/normalise/unreadable_{name}")
-            logger.warning("Unreadable %s date %r on %s (kept raw)", name, raw, item.get("url"))
-        item[name] = value
-
-    def _links(self, links: list[Any], base: str, kind: str) -> list[Link]:
-        out: dict[str, Link] = {}
-        for link in links:
-            data = ItemAdapter(link) if not isinstance(link, dict) else link
-            url = self._url(data.get("url"), base)
-            if url and url not in out:
-                out[url] = Link(url, clean_text(data.get("title")), kind)
-        return list(out.values())
+            logger.warning("Unreadable %s date %r on %s (kept raw)", name, raw, url)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Teaser | Article):
-            return item  # NotModified, Attachment: nothing to normalise
-        adapter = ItemAdapter(item)
-        base = adapter["url"]
-        if isinstance(item, Teaser):
-            base = item.listing_url
-            item.listing_url = self._url(item.listing_url, base) or item.listing_url
-        adapter["url"] = self._url(adapter["url"], base)
-        for name in ("title", "summary", "subtitle"):
-            if name in adapter.field_names():
-                adapter[name] = clean_text(adapter.get(name))
-        self._date(adapter, "published")
-        adapter["image_url"] = self._url(adapter.get("image_url"), base)
         if isinstance(item, Article):
-            self._article(item, base)
-        return item
+            self._article(item)
+        elif isinstance(item, Teaser):
+            self._teaser(item)
+        return item  # NotModified, Attachment: nothing to normalise
 
-    def _article(self, item: Article, base: str) -> None:
-        canonical = self._url(item.canonical_url, base)
-        # rel=canonical wins when it names the same site; elsewhere it is not trusted
-        item.canonical_url = canonical if canonical and same_site(canonical, item.url) else item.url
-        self._date(ItemAdapter(item), "modified")
-        item.authors = list(dict.fromkeys(a for a in map(clean_text, item.authors) if a))
-        item.tags = list(dict.fromkeys(t for t in map(clean_text, item.tags) if t))
-        item.body_text = clean_block(item.body_text) or html_to_text(item.body_html)
-        item.language = clean_text(item.language.replace("_", "-")) if item.language else None
-        item.related = self._links(item.related, base, "related")
-        item.links = self._links(item.links, base, "body")
-        item.attachments = self._links(item.attachments, base, "attachment")
+    def _teaser(self, item: Teaser) -> None:
+        profile = self.profile
+        base = item.listing_url
+        item.listing_url = self._url(base, base) or base
+        item.url = self._url(item.url, base) or item.url
+        item.title = clean_text(item.title)
+        item.summary = clean_text(item.summary)
+        item.published_raw = clean_text(item.published)
+        item.published = parse_date(item.published_raw, profile.languages if profile else (),
+                                    profile.date_order if profile else None)
+        self._unreadable(item.published_raw, item.published, "published", item.url)
+        item.image_url = self._url(item.image_url, base)
+
+    def _article(self, item: Article) -> None:
+        profile = self.profile
+        data = stored_article(vars(item), profile.languages if profile else (),
+                              profile.date_order if profile else None,
+                              profile.trailing_slash if profile else None)
+        for name in ("published", "modified"):
+            self._unreadable(data[f"{name}_raw"], data[name], name, data["url"])
+        for kind, link_kind in (("related", "related"), ("links", "body"),
+                                ("attachments", "attachment")):
+            data[kind] = [Link(link["url"], link["title"], link_kind) for link in data[kind]]
+        for name, value in data.items():
+            setattr(item, name, value)

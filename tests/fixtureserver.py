@@ -9,12 +9,17 @@ an ``ETag`` or ``Last-Modified`` header answers a matching conditional request
 (``If-None-Match``, ``If-Modified-Since``) with 304 Not Modified.  ``delay`` slows every
 answer down (seconds) and a page's own ``delay`` that page, to give tests time to act
 midway; a page may answer only once (``Page.then`` replaces it after it was served).
+
+A site's recorded robots.txt is served as recorded, ``Crawl-delay`` included.  A test whose
+subject is something else may ask for it without its ``Crawl-delay`` lines
+(``crawl_delay=False``): the other rules stay, and the crawl does not sleep 5-10 s a page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -99,6 +104,11 @@ def fixture_sites(root: Path = FIXTURES) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/meta.json")))
 
 
+def without_crawl_delay(robots_txt: bytes) -> bytes:
+    """A robots.txt without its ``Crawl-delay`` lines, every other line as it was."""
+    return re.sub(rb"(?im)^[ \t]*crawl-delay[ \t]*:[^\r\n]*(\r?\n|$)", b"", robots_txt)
+
+
 def not_modified(page: Page, request_headers: Mapping[str, str]) -> bool:
     """Whether a conditional request's validators match the page (RFC 9110, 13.1)."""
     if page.status != 200:
@@ -133,8 +143,16 @@ class FixtureSite:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @classmethod
-    def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES) -> FixtureSite:
-        return cls({route_of(c.url): c.page() for c in load_cases(site, root)}, port)
+    def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES,
+                      crawl_delay: bool = True) -> FixtureSite:
+        """The site's saved pages; with ``crawl_delay=False`` its robots.txt is served without
+        its ``Crawl-delay`` lines (the recorded file is not changed)."""
+        routes = {route_of(c.url): c.page() for c in load_cases(site, root)}
+        robots = routes.get("/robots.txt")
+        if robots is not None and not crawl_delay:
+            routes["/robots.txt"] = Page(without_crawl_delay(robots.body), robots.status,
+                                         robots.headers)
+        return cls(routes, port)
 
     @property
     def base_url(self) -> str:
@@ -214,8 +232,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", help="fixture site, a folder under tests/fixtures/")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-crawl-delay", action="store_true",
+                        help="serve robots.txt without its Crawl-delay lines")
     args = parser.parse_args()
-    with FixtureSite.from_fixtures(args.site, args.port) as server:
+    with FixtureSite.from_fixtures(args.site, args.port,
+                                   crawl_delay=not args.no_crawl_delay) as server:
         print(f"serving {args.site} at {server.base_url}  "
               f"(hrarchive crawl {args.site} --base-url {server.base_url})", flush=True)
         threading.Event().wait()

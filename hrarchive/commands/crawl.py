@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,17 +28,23 @@ from hrarchive.profiles import ProfileError, SiteProfile, load_profile
               help="Walk every listing page and revalidate every archived story.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Skip stories dated before this day (YYYY-MM-DD) and stop paging there.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the Scrapy log (LOG_LEVEL, INFO by default) and its stats on the "
+                   "terminal; without it only a failed site's reason is shown, unless "
+                   "LOG_FILE or LOG_LEVEL is set.")
 @click.option("--jobdir", type=click.Path(file_okay=False), default=None,
               help="Keep Scrapy job state here (one folder per site), so a cleanly stopped "
                    "run resumes; the state of a killed run is discarded.")
 def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
           base_urls: tuple[str, ...], overrides: tuple[str, ...], full: bool = False,
-          since: datetime | None = None, jobdir: str | None = None) -> None:
+          since: datetime | None = None, jobdir: str | None = None,
+          verbose: bool = False) -> None:
     """Crawl SITES (all built-in sites when none is named) into the archive.
 
     Runs are incremental: archived stories are fetched again only when a sitemap, feed or
     listing says they changed, or while they are recent. Exits with status 1 if any
-    site's run failed (a layout alarm, an unreachable site) or was interrupted.
+    site's run failed (a layout alarm, an unreachable site) or was interrupted, with one
+    line per such site saying why. An archive that another crawl is writing is refused.
 
     \b
     Examples:
@@ -49,12 +56,15 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
                                      --base-url viasna=http://127.0.0.1:8001
       hrarchive crawl hrhouse --full
       hrarchive crawl viasna --since 2024-01-01 --jobdir ~/.cache/hrarchive/jobs
+      hrarchive crawl hrhouse -v                       # the Scrapy log on the terminal
     """
     from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import SETTINGS_PRIORITIES
 
     from hrarchive.spiders.site import spider_for
+    from hrarchive.store.guard import ArchiveError, check_archive
 
-    settings = project_settings(db, overrides)
+    settings: Any = project_settings(db, overrides)
     try:
         chosen: list[SiteProfile] = [load_profile(p) for p in profiles]
     except ProfileError as exc:
@@ -64,7 +74,15 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     if not chosen:
         chosen = list(known.values())
     rebase = _base_urls(base_urls, [p.id for p in chosen])
-    process = CrawlerProcess(settings)  # type: ignore[arg-type]
+    try:
+        check_archive(settings.get("HRARCHIVE_DB"))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    quiet = not verbose and not settings.get("LOG_FILE") and \
+        settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]
+    if quiet:  # the terminal gets the progress lines and, at the end, what failed
+        settings.set("LOG_LEVEL", "CRITICAL", priority="cmdline")
+    process = CrawlerProcess(settings)
     crawlers = []
     for profile in chosen:
         spidercls = spider_for(profile)
@@ -75,11 +93,32 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
         process.crawl(crawler, base_url=rebase.get(profile.id), full=full,
                       since=since.date().isoformat() if since else None)
     process.start()
-    failed = [c.spider.name if c.spider else "?" for c in crawlers
-              if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
+    failed = False
+    for profile, crawler in zip(chosen, crawlers, strict=True):
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        if stats.get("hrarchive/crawl_status") != "finished":
+            failed = True
+            click.echo(f"hrarchive: {failure_line(profile.id, stats, profile.id in rebase)}"
+                       + ("" if not quiet else " (details: hrarchive crawl -v, or "
+                          "-s LOG_FILE=crawl.log)"), err=True)
     if failed:
-        click.echo(f"hrarchive: crawl failed for: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def failure_line(site: str, stats: dict[str, Any], rebased: bool) -> str:
+    """One line saying why a site's run did not finish, and what to check."""
+    from hrarchive.spiders.site import UNREACHABLE_STAT
+
+    status = stats.get("hrarchive/crawl_status") or "failed"
+    reason = stats.get("hrarchive/crawl_reason") or "it stopped before it could start"
+    unreachable = {key.removeprefix(UNREACHABLE_STAT): str(value)
+                   for key, value in stats.items() if key.startswith(UNREACHABLE_STAT)}
+    if unreachable and not stats.get("hrarchive/listing/read") \
+            and not stats.get("hrarchive/article/read"):
+        where = "--base-url" if rebased else "the profile's start_urls"
+        hosts = "; ".join(f"{why} {host}" for host, why in sorted(unreachable.items()))
+        return f"{site} {status}: {hosts}: check the network or {where}"
+    return f"{site} {status}: {reason}"
 
 
 def _base_urls(values: tuple[str, ...], sites: list[str]) -> dict[str, str]:

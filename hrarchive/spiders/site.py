@@ -17,6 +17,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
@@ -26,6 +27,7 @@ from hrarchive.extract.feed import extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site
 from hrarchive.items import Article, NotModified, Teaser
+from hrarchive.middlewares.retry import unreachable_reason
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.store.state import SITEMAPS_STAT, read_site_state
@@ -248,6 +250,14 @@ class SiteSpider(scrapy.Spider):
         else:
             self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
             self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+            why = unreachable_reason(failure.value)
+            if why and request is not None:
+                assert self.crawler.stats is not None
+                host = urlparse_cached(request).netloc
+                self.crawler.stats.set_value(f"{UNREACHABLE_STAT}{host}", why)
+
+
+UNREACHABLE_STAT = "hrarchive/unreachable/"  # + host: what failed ("cannot resolve", ...)
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -27,9 +27,6 @@ from tests.research_archive import (
 
 BODY_WORD = "shirt"  # in the Kalesnikava letter's text only ("he took off the T-shirt")
 
-# The module builds one archive: its tests keep to one xdist worker.
-pytestmark = pytest.mark.xdist_group("datasette")
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:

@@ -31,9 +31,6 @@ from tests.research_archive import (
 
 BODY_WORD = "shirt"
 
-# The module builds one archive: its tests keep to one xdist worker.
-pytestmark = pytest.mark.xdist_group("research")
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:

@@ -31,10 +31,10 @@ LAKESIDE = Path(__file__).parent / "fixtures" / "wordpress" / "profile.toml"
 
 def run(args: list[str], server: FixtureSite | ScenarioSite, db_path: Path,
         *extra: str) -> CrawlResult:
-    args = [*args, "--db", str(db_path), "--base-url", server.base_url, *extra]
+    args = [*args, "--db", str(db_path), "--base-url", server.base_url]
     for setting in FAST:
         args += ["-s", setting]
-    done = run_hrarchive(*args)
+    done = run_hrarchive(*args, *extra)  # after FAST: its settings may override FAST's
     return CrawlResult(done.returncode, done.stdout + done.stderr, db_path)
 
 
@@ -271,3 +271,21 @@ def test_an_api_robots_txt_forbids_is_not_used(site: dict[str, FixtureSite],
     assert not any(h.startswith("/wp-json/") for h in server.hits)
     assert "forbidden by robots.txt" in result.output
     assert result.db["articles"].count == 5
+
+
+def test_an_api_page_that_fails_is_filled_from_the_html_listings(
+        site: dict[str, FixtureSite], tmp_path: Path) -> None:
+    server = start(site, "wordpress", "on")
+    server.handlers.insert(0, lambda path: Page(b"<h1>Error</h1>", 500, {
+        "Content-Type": "text/html"}) if path.startswith("/wp-json/") and "&page=2&" in path
+        else None)
+    result = run(["crawl", "--profile", str(LAKESIDE)], server, tmp_path / "archive.db",
+                 "-s", "HRARCHIVE_WP_API_PER_PAGE=2", "-s", "RETRY_TIMES=1",
+                 "-s", "HRARCHIVE_RETRY_BACKOFF=0.1")
+    assert result.returncode == 0, result.output
+    failed = [h for h in server.hits if h.startswith("/wp-json/") and "&page=2&" in h]
+    assert len(failed) == 2  # retried once, then given up
+    assert "/page/2/" in server.hits  # the HTML listings filled in
+    assert result.db["articles"].count == 5
+    stats = json.loads(next(result.db["crawls"].rows)["stats"])
+    assert stats["hrarchive/wpapi/stories"] == 2  # page 1 of the API kept its stories

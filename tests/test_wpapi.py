@@ -129,6 +129,23 @@ def test_announcement_dates_errors_and_merging() -> None:
     assert alone["title"] and alone["body_text"] and alone["published"]
 
 
+def test_profiles_name_the_api_and_its_post_types(tmp_path: Path) -> None:
+    from hrarchive.profiles import ProfileError, load_profile, load_profiles
+
+    base = 'id = "x"\nname = "X"\nstart_urls = ["https://x.org/"]\n'
+    file = tmp_path / "x.toml"
+    file.write_text(base + 'api = "wordpress"\npost_types = ["posts", "campaigns"]\n')
+    profile = load_profile(file)
+    assert (profile.api, profile.post_types) == ("wordpress", ("posts", "campaigns"))
+    file.write_text(base)
+    assert (load_profile(file).api, load_profile(file).post_types) == (None, ("posts",))
+    for bad in ('api = "drupal"', 'post_types = ["wp/v2/posts"]'):
+        file.write_text(base + bad + "\n")
+        with pytest.raises(ProfileError, match=r"api must|post_types"):
+            load_profile(file)
+    assert load_profiles()["hrhouse"].api == "wordpress"
+
+
 # --- crawls through the engine ----------------------------------------------------------------
 def stored(result: CrawlResult, base: str, real: str) -> dict[str, dict]:
     return {row["url"].replace(base, real): row for row in result.db["articles"].rows}

@@ -242,6 +242,13 @@ def test_daily_run_reads_one_api_page_and_the_changed_stories(tmp_path: Path) ->
         [row] = daily.db["articles"].rows_where("url = ?", [scenario.local(edited)])
         assert row["version"] == 2 and "Correction 1" in row["body_text"]
         assert row["published"] == f"{edited.day.isoformat()}T10:00:00+00:00"
+        # nothing modified since: one API request, an empty answer, and a finished run
+        scenario.server.hits.clear()
+        quiet = run(args, scenario, tmp_path / "archive.db", "-s", "HRARCHIVE_WP_API_MARGIN=0")
+        assert quiet.returncode == 0, quiet.output
+        assert [h.split("?")[0] for h in scenario.server.hits] == \
+            ["/robots.txt", "/wp-json/wp/v2/posts"]
+        assert list(quiet.db["crawls"].rows)[-1]["status"] == "finished"
     finally:
         scenario.stop()
 

@@ -34,7 +34,6 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import same_site
 from hrarchive.extract.wpapi import (
     FIELDS,
@@ -146,6 +145,8 @@ class WordPressApi:
             self.wp_state = "on"
             for other in self.profile.post_types[1:] if where["root"] else ():
                 yield self._api_page(where["root"], other, 1)
+        if not posts and self.wp_modified_after is not None:
+            self._count("hrarchive/wpapi/nothing_modified")  # not a layout alarm
         archived: list[bool] = []
         dates: list[date | None] = []
         filtered = self.wp_modified_after is not None
@@ -166,10 +167,8 @@ class WordPressApi:
                          position=position)
             day = date.fromisoformat(story["published"][:10]) if story["published"] else None
             known = self.planner.known(self._key(story["url"]))
-            request = self._story(story["url"], published=day, changed=changed, signal="api",
-                                  teaser=(clean_text(story["title"]),
-                                          clean_text(story["summary"]),
-                                          clean_text(story["published"])))
+            # modified_gmt is exact: no need to compare the teaser with the archived ones
+            request = self._story(story["url"], published=day, changed=changed, signal="api")
             archived.append(known is not None and request is None)
             dates.append(day)
             if request is None:

@@ -121,7 +121,8 @@ class WordPressApi:
                   ("_fields", ",".join(FIELDS))]
         if self.wp_modified_after is not None:
             params.append(("modified_after", self.wp_modified_after.strftime(
-                "%Y-%m-%dT%H:%M:%S")))  # read as UTC (WordPress 5.7+)
+                "%Y-%m-%dT%H:%M:%S")))  # UTC; WordPress 5.7+ reads it as site time: the
+            # margin covers the difference
         if self.since is not None:
             params.append(("after", f"{self.since.isoformat()}T00:00:00"))
         url = self.rebase(endpoint(root, f"wp/v2/{post_type}", params))
@@ -183,8 +184,9 @@ class WordPressApi:
         if where["page"] < pages:
             # a filtered answer holds only changed posts: all of its pages are wanted
             stop = None if filtered else self.planner.keep_paging(archived, dates)
-            if stop is None and where["root"]:
-                yield self._api_page(where["root"], where["type"], where["page"] + 1)
+            if stop is None:
+                if where["root"]:  # (none when reparse replays a captured page)
+                    yield self._api_page(where["root"], where["type"], where["page"] + 1)
             else:
                 self._count(f"hrarchive/listing/stopped_{stop}")
                 logger.info("Not paging past %s: its posts are %s", response.url,

@@ -5,6 +5,7 @@ cannot be fetched or read is logged with its URL and counted, and the crawl goes
 Runs are incremental (see ``hrarchive.spiders.incremental``): the archive's state is read
 once at the start, and archived stories are fetched again only on a signal, conditionally.
 Spider arguments: ``base_url``, ``full`` (any of 1/true/yes), ``since`` (YYYY-MM-DD).
+A WordPress site may be read through its REST API instead (``hrarchive.spiders.wpapi``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from hrarchive.extract.urls import Rebaser, normalise_url, same_site
 from hrarchive.items import Article, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
+from hrarchive.spiders.wpapi import POST_META, WordPressApi
 from hrarchive.store.state import SITEMAPS_STAT, read_site_state
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(WordPressApi, scrapy.Spider):
     """Crawls one site as its profile describes (no ``name``: only profile subclasses run)."""
 
     profile: SiteProfile
@@ -108,9 +110,15 @@ class SiteSpider(scrapy.Spider):
                          len(state.missing),
                          f" (previous run {state.previous_status})"
                          if state.previous_status not in (None, "finished") else "")
+        self.api_setup()
         for url in state.missing:  # a killed run's unfinished work, or a page that failed
             self._count("hrarchive/incremental/fetch_missing")
             yield self._request(url, self.parse_article)
+        for request in self.ways_in():  # the REST API, or the HTML ways in
+            yield request
+
+    def html_ways_in(self) -> Iterator[Request]:
+        """The profile's listings, feeds and sitemaps."""
         for url in self.profile.start_urls:
             yield self._request(url, self.parse_listing)
         for url in self.profile.feeds:
@@ -119,6 +127,10 @@ class SiteSpider(scrapy.Spider):
             yield self._request(url, self.parse_sitemap)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_listing")  # read through the API instead
+        if held is not None:
+            yield from held
+            return
         try:
             listing = extract_listing(response.body, response.url, response.headers,
                                       self.profile.listing, self.is_story)
@@ -152,6 +164,10 @@ class SiteSpider(scrapy.Spider):
                                  "archived" if stop == "archived" else "older than --since")
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_feed")
+        if held is not None:
+            yield from held
+            return
         try:
             entries = extract_feed(response.body, response.url, self.is_story)
         except ValueError:
@@ -170,6 +186,10 @@ class SiteSpider(scrapy.Spider):
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_sitemap")
+        if held is not None:
+            yield from held
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception:
@@ -202,11 +222,16 @@ class SiteSpider(scrapy.Spider):
                               last_modified=_header(response, "Last-Modified"),
                               announced=self._announced(response))
             return
+        data: dict[str, Any] | None
         try:
             data = extract_article(response.body, response.url, response.headers,
                                    self.profile.article)
         except Exception:
             self._unreadable(response, "article")
+            data = None
+        if POST_META in response.meta:  # requested for a post of the WordPress API
+            data = self.api_merge(response, data)
+        if data is None:
             return
         self._count("hrarchive/article/read")
         for kind in ("related", "links", "attachments"):

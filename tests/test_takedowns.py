@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
+from hrarchive.spiders.incremental import Fetch, Planner
+from hrarchive.store import Archive
 from hrarchive.store.queries import CANNED
+from hrarchive.store.state import KnownStory, SiteState
 from tests.conftest import CrawlResult, run_hrarchive
 from tests.scenario import ScenarioSite
 from tests.test_incremental import crawl_scenario, scenario
@@ -119,3 +124,47 @@ def test_an_incremental_run_revalidates_only_recent_unlisted_stories(
     assert noticed.returncode == 0, noticed.output
     [row] = rows(noticed, "select * from takedowns")
     assert (row["url"], row["status"]) == (site.local(site.stories[0]), 404)
+
+
+# --- units: the store's takedown writes and the planner's unlisted stories -------------------
+NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
+STORY = "https://humanrightshouse.org/articles/court-rejects/"
+
+
+def test_store_marks_gone_once_then_back_and_gone_again() -> None:
+    clock = iter(NOW + timedelta(hours=h) for h in range(100))
+    archive = Archive(Database(memory=True), clock=lambda: next(clock))
+    archive.save_article({"site": "hrhouse", "url": STORY, "title": "Court rejects",
+                          "published": "2018-10-18", "body_text": "Text."})
+    archive.save_article({"site": "hrhouse", "url": STORY + "?copy", "title": "Court",
+                          "published": "2018-10-18", "body_text": "Other."})
+    alive = next(archive.db["articles"].rows)["last_seen"]
+    assert archive.story_gone("https://humanrightshouse.org/nowhere/", 404) == "unknown"
+    assert archive.story_gone(STORY.rstrip("/"), 404, crawl_id=7) == "gone"  # slash variant
+    assert archive.story_gone(STORY, 410) == "still_gone"
+    [row] = archive.db["takedowns"].rows
+    assert (row["status"], row["last_alive"], row["crawl_id"], row["back"]) == \
+        (404, alive, 7, None)
+    assert row["first_gone"] < row["last_gone"]
+    assert archive.story_alive([STORY + "?copy"]) is False  # another story, never gone
+    assert archive.story_alive([STORY], crawl_id=9) is True
+    assert archive.story_alive([STORY]) is False  # already back
+    assert archive.story_gone(STORY, 301, redirect_to="https://humanrightshouse.org/") == "gone"
+    rows = list(archive.db["takedowns"].rows)
+    assert [(r["status"], r["back_crawl_id"], r["back"] is None) for r in rows] == \
+        [(404, 9, False), (301, None, True)]
+    assert archive.db["articles"].count == 2 and archive.db["article_versions"].count == 2
+
+
+def test_planner_lists_archived_stories_discovery_missed() -> None:
+    old, recent = (KnownStory(f"https://x.org/articles/{n}/", published=day)
+                   for n, day in (("old", date(2018, 1, 1)), ("new", date(2026, 1, 5))))
+    state = SiteState("x", {s.url: s for s in (old, recent)}, previous_status="finished")
+    full = Planner(state, full=True, clock=lambda: NOW)
+    assert set(full.unlisted()) == {old, recent}
+    assert isinstance(full.story(old.url), Fetch)  # found on a listing: not unlisted
+    assert full.unlisted() == [recent]
+    daily = Planner(state, recent_days=14, clock=lambda: NOW)
+    assert daily.unlisted() == [recent]
+    assert Planner(state, full=True, since=date(2020, 1, 1), clock=lambda: NOW).unlisted() \
+        == [recent]

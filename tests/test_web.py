@@ -19,6 +19,8 @@ from typing import Any
 import lxml.html
 import pytest
 
+from hrarchive.web.home import monthly_chart
+from hrarchive.web.story import word_diff
 from tests.browser import browser, chromium
 from tests.conftest import crawl
 from tests.fixtureserver import FixtureSite, load_cases, route_of
@@ -210,3 +212,26 @@ def test_browser_renders_home_stories_and_story_pages(served: Served, shots: Pat
         assert story["inserted"] != "rgba(0, 0, 0, 0)"  # the change is highlighted
     for name in ("home", "stories", "story"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- units: the diff and the chart ---------------------------------------------------------
+def test_word_diff_marks_changed_words_and_shortens_unchanged_runs() -> None:
+    before = " ".join(f"w{i}" for i in range(60))
+    after = before.replace("w30", "changed <b>") + " added"
+    diff = word_diff(before, after, context=3)
+    assert diff == ("… w27 w28 w29 <del>w30</del> <ins>changed &lt;b&gt;</ins> w31 w32 w33 … "
+                    "w57 w58 w59 <ins>added</ins>")
+    assert word_diff("same text", "same text") == "same text"
+    assert word_diff(None, "new") == "<ins>new</ins>"
+
+
+def test_monthly_chart_stacks_sites_and_fills_empty_months() -> None:
+    svg = monthly_chart([("a", "2020-11", 2), ("b", "2020-11", 1), ("a", "2021-02", 3)],
+                        ["a", "b"])
+    page = lxml.html.fromstring(f"<div>{svg}</div>")
+    [chart] = page.cssselect("svg")
+    assert (chart.get("data-months"), chart.get("data-peak")) == ("4", "3")
+    bars = [(r.get("data-site"), r.get("data-month"), r.get("data-count"))
+            for r in page.cssselect("rect")]
+    assert bars == [("a", "2020-11", "2"), ("b", "2020-11", "1"), ("a", "2021-02", "3")]
+    assert monthly_chart([], ["a"]) == ""

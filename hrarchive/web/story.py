@@ -34,6 +34,8 @@ def word_diff(before: str | None, after: str | None, context: int = CONTEXT) -> 
     out: list[str] = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     opcodes = matcher.get_opcodes()
+    if all(op == "equal" for op, *_ in opcodes):
+        return escape(" ".join(new))
     for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
             words = old[i1:i2]

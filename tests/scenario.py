@@ -72,6 +72,7 @@ class Story:
     modified: datetime | None = None  # what the sitemap announces; None: the publication
     added: datetime | None = None  # when a test published it ...
     edited: datetime | None = None  # ... or last edited it (the API's modified date)
+    gone: int | None = None  # taken down: 404, 410, or 301 (redirects to the listing)
 
     @property
     def path(self) -> str:
@@ -139,6 +140,21 @@ class ScenarioSite:
         self.sync()
         return story
 
+    def take_down(self, number: int, status: int = 404) -> Story:
+        """Remove a story: off the listings and the sitemap, its page answers ``status``
+        (404, 410, or 301 to the listing, as a site that redirects dead links does)."""
+        story = self.stories[number - 1]
+        story.gone = status
+        self.sync()
+        return story
+
+    def restore(self, number: int) -> Story:
+        """Put a taken-down story back, as it was."""
+        story = self.stories[number - 1]
+        story.gone = None
+        self.sync()
+        return story
+
     def sync(self) -> None:
         for path, page in self.routes().items():
             self.server.put(path, page)
@@ -147,15 +163,23 @@ class ScenarioSite:
     def routes(self) -> dict[str, Page]:
         routes = {"/robots.txt": Page(ROBOTS, headers={"Content-Type": "text/plain"}),
                   "/post-sitemap.xml": self._page(self.sitemap(), "application/xml", None)}
-        newest = list(reversed(self.stories))
+        newest = [s for s in reversed(self.stories) if s.gone is None]
         pages = [newest[i:i + self.per_page] for i in range(0, len(newest), self.per_page)]
         for number, teasers in enumerate(pages, start=1):
             path = "/articles/" if number == 1 else f"/articles/page/{number}/"
             routes[path] = self._page(self.listing(number, teasers, len(pages)), "text/html",
                                       teasers[0].lastmod)
         for story in self.stories:
-            routes[story.path] = self._page(self.article(story), "text/html", story.lastmod)
+            routes[story.path] = self._page(self.article(story), "text/html", story.lastmod) \
+                if story.gone is None else self._gone(story.gone)
         return routes
+
+    @staticmethod
+    def _gone(status: int) -> Page:
+        if status in (301, 302):
+            return Page(b"", status, {"Location": "/articles/"})
+        return Page(b"<html><body><h1>Page not found</h1></body></html>", status,
+                    {"Content-Type": "text/html; charset=UTF-8"})
 
     @staticmethod
     def _page(body: str, kind: str, modified: datetime | None) -> Page:
@@ -201,7 +225,7 @@ class ScenarioSite:
     def sitemap(self) -> str:
         entries = "".join(f"\t<url>\n\t\t<loc>{s.url}</loc>\n\t\t<lastmod>"
                           f"{s.lastmod.isoformat()}</lastmod>\n\t</url>\n"
-                          for s in self.stories)
+                          for s in self.stories if s.gone is None)
         return ('<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" '
                 'href="//humanrightshouse.org/wp-content/plugins/wordpress-seo/css/'
                 'main-sitemap.xsl"?>\n<urlset xmlns:xsi="http://www.w3.org/2001/XMLSchema-'

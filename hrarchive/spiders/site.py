@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
@@ -25,8 +27,8 @@ from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
 from hrarchive.extract.feed import extract_feed
 from hrarchive.extract.text import clean_text
-from hrarchive.extract.urls import Rebaser, normalise_url, same_site
-from hrarchive.items import Article, NotModified, Teaser
+from hrarchive.extract.urls import Rebaser, normalise_url, same_site, slash_variant
+from hrarchive.items import Article, Gone, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.spiders.wpapi import POST_META, WordPressApi
@@ -55,6 +57,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self.run_options["since"] = self.since.isoformat()
         self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
         self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
+        self.unlisted_done = False  # archived stories discovery missed: revalidated once
 
     # --- helpers ----------------------------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -86,8 +89,15 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         self._count(f"hrarchive/incremental/fetch_{decision.reason}")
         if decision.known is None:
             return self._request(url, self.parse_article)
+        return self._revalidate(url, decision)
+
+    def _revalidate(self, url: str, decision: Fetch) -> Request:
+        """A conditional request for an archived story; a 404, 410 or redirect reaches
+        parse_article, which records a takedown (see ``_gone``)."""
+        assert decision.known is not None
         return self._request(url, self.parse_article, headers=decision.headers,
-                             meta={"handle_httpstatus_list": [304],
+                             meta={"handle_httpstatus_list": [304, *GONE_STATUSES,
+                                                              *REDIRECT_STATUSES],
                                    "hrarchive_known": decision.known.url})
 
     def is_story(self, url: str) -> bool:
@@ -104,6 +114,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         state = read_site_state(settings.get("HRARCHIVE_DB"), self.profile.id, crawl_id)
         self.planner = Planner(state, full=self.full, since=self.since,
                                recent_days=settings.getfloat("HRARCHIVE_RECENT_DAYS", 14))
+        self.crawler.signals.connect(self.revalidate_unlisted, signal=signals.spider_idle)
         self.crawler.stats.set_value("hrarchive/mode", self.planner.mode)
         self.logger.info("%s run of %s: %d stories archived, %d teased but not archived%s",
                          self.planner.mode, self.profile.id, len(state.stories),
@@ -213,8 +224,33 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                 if request is not None:
                     yield request
 
+    def revalidate_unlisted(self) -> None:
+        """Once discovery is done: revalidate the archived stories no listing, feed or sitemap
+        showed (all in a --full run, the recent ones otherwise), to notice takedowns."""
+        if self.unlisted_done or not hasattr(self, "planner"):
+            return
+        self.unlisted_done = True
+        stories = self.planner.unlisted()
+        if not stories:
+            return
+        assert self.crawler.engine is not None
+        for known in stories:
+            self._count("hrarchive/incremental/fetch_unlisted")
+            self.crawler.engine.crawl(self._revalidate(known.url, Fetch("unlisted", known)))
+        raise DontCloseSpider
+
     # --- stories ----------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        gone = self._gone(response)
+        if isinstance(gone, Request):
+            yield gone  # redirected to the story itself, or to a story that moved
+            return
+        if gone is not None:
+            self._count("hrarchive/article/gone")
+            self.logger.warning("Story gone from the site (%s%s): %s", gone.status,
+                                f" to {gone.redirect_to}" if gone.redirect_to else "", gone.url)
+            yield gone
+            return
         if response.status == 304:
             self._count("hrarchive/article/not_modified")
             yield NotModified(site=self.profile.id, url=response.meta["hrarchive_known"],
@@ -241,6 +277,29 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         yield Article(site=self.profile.id, etag=_header(response, "ETag"),
                       last_modified=_header(response, "Last-Modified"),
                       announced=self._announced(response), **data)
+
+    def _gone(self, response: Response) -> Gone | Request | None:
+        """An archived story's page answering 404/410, or redirecting off the story (to a
+        page that is not a story: the home page, a listing, another site), is gone; a
+        redirect to the story itself or to another story URL is followed."""
+        known = response.meta.get("hrarchive_known")
+        if not known:
+            return None
+        if response.status in GONE_STATUSES:
+            return Gone(site=self.profile.id, url=known, status=response.status)
+        if response.status not in REDIRECT_STATUSES:
+            return None
+        location = response.headers.get("Location")
+        target = response.urljoin(location.decode("latin-1")) if location else response.url
+        key = self._key(target)
+        listings = {self._key(u) for u in (self.profile.home, *self.profile.start_urls)}
+        hops = int(response.meta.get("hrarchive_hops", 0))
+        if key not in listings and hops < 5 and \
+                (key in (known, slash_variant(known)) or self.is_story(target)):
+            return self._request(target, self.parse_article, dont_filter=True, meta={
+                "handle_httpstatus_list": [*GONE_STATUSES, *REDIRECT_STATUSES],
+                "hrarchive_known": known, "hrarchive_hops": hops + 1})
+        return Gone(site=self.profile.id, url=known, status=response.status, redirect_to=target)
 
     def _announced(self, response: Response) -> str | None:
         """The sitemap/feed date announcing the story fetched (known once that was read)."""
@@ -273,6 +332,10 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         else:
             self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
             self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+
+
+GONE_STATUSES = (404, 410)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)  # of an archived story: decided in _gone
 
 
 def _header(response: Response, name: str) -> str | None:

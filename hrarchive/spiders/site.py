@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
-from hrarchive.extract.feed import extract_feed
+from hrarchive.extract.feed import declared_feeds, extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site
 from hrarchive.items import Article, NotModified, Teaser
@@ -53,6 +53,7 @@ class SiteSpider(scrapy.Spider):
             self.run_options["since"] = self.since.isoformat()
         self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
         self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
+        self.feeds_seen = {self._key(url) for url in self.profile.feeds}
 
     # --- helpers ----------------------------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -142,6 +143,7 @@ class SiteSpider(scrapy.Spider):
                 clean_text(teaser.get("published"))))
             if request is not None:
                 yield request
+        yield from self._declared_feeds(response)
         if listing.next_page:
             stop = self.planner.keep_paging(archived, dates)
             if stop is None:
@@ -150,6 +152,26 @@ class SiteSpider(scrapy.Spider):
                 self._count(f"hrarchive/listing/stopped_{stop}")
                 self.logger.info("Not paging past %s: its stories are %s", response.url,
                                  "archived" if stop == "archived" else "older than --since")
+
+    def _declared_feeds(self, response: Response) -> Iterator[Request]:
+        """The site's feeds a listing page declares (``<link rel=alternate>``), once each."""
+        home = self.profile.home
+        for url in declared_feeds(response.body, response.url,
+                                  lambda u: same_site(u, home) or same_site(u, self.rebase(home))):
+            key = self._key(url)
+            if key not in self.feeds_seen:
+                self.feeds_seen.add(key)
+                self._count("hrarchive/feed/declared")
+                yield Request(key, callback=self.parse_feed, errback=self.feed_unavailable)
+
+    def feed_unavailable(self, failure: Failure) -> None:
+        """A declared feed that cannot be fetched is logged, not counted as an error: the
+        listing it was found on was read, and the site may declare a feed it does not serve."""
+        self._count("hrarchive/feed/declared_unavailable")
+        request = getattr(failure, "request", None)
+        self.logger.warning("Declared feed %s could not be read: %s",
+                            request.url if request is not None else "?",
+                            failure.getErrorMessage())
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         try:

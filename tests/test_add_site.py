@@ -228,7 +228,14 @@ def test_a_site_that_cannot_be_read(tmp_path: Path) -> None:
     assert not (tmp_path / "x.toml").exists()
     with FixtureSite({}) as server:
         code, message = add_site("https://gone.example.org/", server, tmp_path / "x.toml")
-    assert code == 1 and "could not read https://gone.example.org/" in message
+    assert code == 1 and "could not read https://gone.example.org/: HTTP 404" in message
+    with FixtureSite({"/": Page(b"<html><body><p>Closed.</p></body></html>", 200,
+                                {"Content-Type": "text/html"})}) as server:
+        code, message = add_site("https://gone.example.org/", server, tmp_path / "x.toml")
+    assert code == 1 and "no news listing, feed or sitemap found" in message
+    assert server.hits == ["/robots.txt", "/", "/sitemap_index.xml", "/wp-sitemap.xml",
+                           "/sitemap.xml"]  # and no story was asked for
+    assert not (tmp_path / "x.toml").exists()
     code, message = add_site("gone.example.org", server, tmp_path / "x.toml")
     assert code == 2 and "http:// or https://" in message
 

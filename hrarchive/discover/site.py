@@ -283,18 +283,21 @@ def discover(url: str, client: Client, site: str | None = None, name: str | None
     """What add-site finds about the site at ``url`` (see the module's docstring)."""
     work = Discoverer(client, sample)
     client.read_robots()
-    got = work.page(url)
-    if got is None:
+    start = client.get(url)
+    if start is None or not start.ok:
         why = "forbidden by robots.txt" if url in client.disallowed else \
-            "; ".join(client.failures) or "no page"
+            f"HTTP {start.status}" if start is not None else "; ".join(client.failures)
         raise DiscoveryError(f"could not read {url}: {why}")
-    start, sel = got
+    sel = parse(start.body, start.url, start.headers)
     found = Discovery(url=url, id=site or site_id(url), name=name or _name(sel, client.root),
                       base_url=client.root, languages=_languages(sel),
                       wordpress_api=_wordpress_api(start, sel), crawl_delay=client.crawl_delay)
     found.listings = work.listings(start, sel)
     feeds = work.feeds(sel, start.url)
     sitemaps = work.sitemaps()
+    if not (found.listings or feeds or sitemaps):
+        raise DiscoveryError(f"{url}: no news listing, feed or sitemap found; give the URL "
+                             "of the site's news page")
     teased = [u for item in found.listings for u in item.stories]
     primary = teased + [u for entries in feeds.values() for u in entries]
     candidates = primary or [u for entries in sitemaps.values() for u in entries
@@ -314,7 +317,4 @@ def discover(url: str, client: Client, site: str | None = None, name: str | None
     found.requests = len(client.fetched)
     found.notes = work.notes + [f"{url}: forbidden by robots.txt, not read"
                                 for url in client.disallowed]
-    if not (found.listings or found.feeds or found.sitemaps):
-        raise DiscoveryError(f"{url}: no news listing, feed or sitemap found; give the URL "
-                             "of the site's news page")
     return found

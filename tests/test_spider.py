@@ -76,3 +76,10 @@ def test_a_feed_declared_on_a_listing_page_is_followed(serve: Callable[[str], Fi
     assert server.hits.count("/feed/") == 1  # declared on every page, fetched once
     stats = db.execute("select stats from crawls").fetchone()[0]
     assert '"hrarchive/feed/declared": 1' in stats
+    # The next run fetches no story: the feed prints a day ("Tue, 05 Mar 2024 09:00:00
+    # +0000") that the listing gives as an ISO date, and that is the same teaser.
+    server.hits.clear()
+    again = run_hrarchive("crawl", "--profile", str(profile), "--db", str(db_path),
+                          "--base-url", server.base_url, *(f"-s{s}" for s in FAST))
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    assert sorted(server.hits) == ["/feed/", "/page/2/", "/robots.txt"]

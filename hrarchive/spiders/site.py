@@ -68,9 +68,12 @@ class SiteSpider(scrapy.Spider):
         """A story link as the archive stores it: rebased, then normalised."""
         return normalise_url(self.rebase(url.strip()), trailing_slash=self.profile.trailing_slash)
 
-    def _date(self, printed: str | None) -> date | None:
-        iso = parse_date(printed, self.profile.languages, self.profile.date_order)
-        return date.fromisoformat(iso[:10]) if iso else None
+    def _date(self, printed: str | None) -> tuple[date | None, str | None]:
+        """A teaser's printed date as a day, and as the archive compares teasers: its
+        normal form when it can be read, else as printed (``store.state`` keys alike)."""
+        text = clean_text(printed)
+        iso = parse_date(text, self.profile.languages, self.profile.date_order)
+        return (date.fromisoformat(iso[:10]) if iso else None), iso or text
 
     def _story(self, url: str, **signals: Any) -> Request | None:
         """A request for a story the planner wants fetched, or None (counted, with why)."""
@@ -135,12 +138,11 @@ class SiteSpider(scrapy.Spider):
         for teaser in listing.teasers:
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**teaser, "url": self.rebase(teaser["url"])})
-            published = self._date(teaser.get("published"))
+            published, shown = self._date(teaser.get("published"))
             archived.append(self.planner.known(self._key(teaser["url"])) is not None)
             dates.append(published)
             request = self._story(teaser["url"], published=published, teaser=(
-                clean_text(teaser.get("title")), clean_text(teaser.get("summary")),
-                clean_text(teaser.get("published"))))
+                clean_text(teaser.get("title")), clean_text(teaser.get("summary")), shown))
             if request is not None:
                 yield request
         yield from self._declared_feeds(response)
@@ -184,10 +186,11 @@ class SiteSpider(scrapy.Spider):
             updated = entry.pop("updated")
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**entry, "url": self.rebase(entry["url"])})
+            published, shown = self._date(entry["published"])
             request = self._story(
-                entry["url"], published=self._date(entry["published"]),
+                entry["url"], published=published,
                 changed=parse_signal_date(updated or entry["published"]), signal="feed",
-                teaser=(entry["title"], entry["summary"], entry["published"]))
+                teaser=(entry["title"], entry["summary"], shown))
             if request is not None:
                 yield request
 

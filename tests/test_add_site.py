@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from hrarchive.cli import cli
+from hrarchive.discover.output import accepts_api
 from hrarchive.discover.patterns import story_pattern
 from hrarchive.discover.site import date_order, site_id
 from hrarchive.profiles import load_profile
@@ -124,9 +125,12 @@ def test_the_profile_names_what_was_found(serve: Callable[[str], FixtureSite],
     assert data["languages"] == ["en"]
     assert data["feeds"] == ["https://news.example.org/feed/"]
     assert data["trailing_slash"] == "add"
-    # profiles in this branch have no `api` key: the REST API is suggested as a comment
-    assert '# api = "wordpress"  # the site announces its REST API' in text.splitlines()
-    assert "api = \"wordpress\" written" not in report
+    # the REST API is written as `api` once profiles take that key, else as a comment
+    if accepts_api():
+        assert data["api"] == "wordpress" and 'api = "wordpress" written' in report
+    else:
+        assert '# api = "wordpress"  # the site announces its REST API' in text.splitlines()
+        assert "api suggested in a comment" in report
     # only the robots.txt, the listing and its next page, the feed, the usual sitemap paths
     # and the five stories were asked for
     assert sorted(server.hits) == sorted([

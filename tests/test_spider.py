@@ -82,4 +82,4 @@ def test_a_feed_declared_on_a_listing_page_is_followed(serve: Callable[[str], Fi
     again = run_hrarchive("crawl", "--profile", str(profile), "--db", str(db_path),
                           "--base-url", server.base_url, *(f"-s{s}" for s in FAST))
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
-    assert sorted(server.hits) == ["/feed/", "/page/2/", "/robots.txt"]
+    assert "/feed/" in server.hits and not set(server.hits) & stories

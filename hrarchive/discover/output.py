@@ -80,7 +80,8 @@ def report(found: Discovery, api_key: bool | None = None) -> str:
     if not (found.listings or found.feeds or found.sitemaps):
         out.append("  none found")
     if found.wordpress_api:
-        how = 'api = "wordpress" written' if api_key else "api suggested in a comment"
+        how = 'api = "wordpress" written: every post is read there; api = "none" keeps the ' \
+            "crawl to the listing" if api_key else "api suggested in a comment"
         out.append(f"  WordPress REST API announced at {found.wordpress_api} ({how})")
     out += ["", f"Stories: article_url = {found.article_url or '(any link on the site)'}",
             f"Languages: {', '.join(found.languages) or 'unknown'}; date order: "

@@ -3,6 +3,7 @@ it writes, and a crawl of that profile next to a crawl of the hand-written one."
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 import tomllib
@@ -15,9 +16,10 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from hrarchive.cli import cli
+from hrarchive.discover.fetch import Fetched
 from hrarchive.discover.output import accepts_api
 from hrarchive.discover.patterns import story_pattern
-from hrarchive.discover.site import date_order, site_id
+from hrarchive.discover.site import _sitemap, date_order, site_id
 from hrarchive.profiles import load_profile
 from tests.conftest import FAST, ROOT
 from tests.fixtureserver import FIXTURES, FixtureSite, Page
@@ -256,3 +258,12 @@ def test_story_patterns_and_date_order() -> None:
     assert date_order(["2015/04/01", "05.06.2018", "October 18, 2018"]) is None
     assert site_id("https://www.spring96.org/en/news") == "spring96"
     assert site_id("https://www.amnesty.org.uk/") == "amnesty"
+
+
+def test_a_gzipped_sitemap_is_read() -> None:
+    xml = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           b"<url><loc>https://ngo.org/news/1</loc></url></urlset>")
+    sitemap = _sitemap(Fetched("https://ngo.org/sitemap.xml.gz", 200, {}, gzip.compress(xml)))
+    assert sitemap is not None and [e["loc"] for e in sitemap] == ["https://ngo.org/news/1"]
+    assert _sitemap(Fetched("https://ngo.org/sitemap.xml.gz", 200, {}, b"\x1f\x8bbroken")) is None
+    assert _sitemap(Fetched("https://ngo.org/sitemap.xml", 404, {}, xml)) is None

@@ -9,6 +9,8 @@ a few stories with ``extract_article`` and ``stored_article``, exactly as a craw
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ NEWS_LINK = re.compile(
     re.I)
 WP_API = "https://api.w.org/"
 MIN_TEASERS = 3
+MAX_SITEMAP = 50_000_000  # bytes read of a gzipped sitemap (the protocol's own limit: 50 MB)
 
 
 @dataclass
@@ -209,7 +212,8 @@ class Discoverer:
                 continue
             locs = [e.get("loc", "").strip() for e in sitemap]
             if sitemap.type == "sitemapindex":
-                children = [c for c in locs if STORY_SITEMAP.search(c.rsplit("/", 1)[-1])]
+                children = [c for c in locs if STORY_SITEMAP.search(c.rsplit("/", 1)[-1])] \
+                    or locs[:1]  # Drupal's sitemap.xml?page=1, ...: the first one
                 entries: list[str] = []
                 for child in children[:2]:
                     child_map = _sitemap(self.client.get(child))
@@ -256,10 +260,18 @@ def _read_samples(found: Discovery, pages: list[Fetched], printed: list[str]) ->
 
 
 def _sitemap(got: Fetched | None) -> Sitemap | None:
-    if got is None or not got.ok or b"<" not in got.body[:512]:
+    if got is None or not got.ok:
+        return None
+    body = got.body
+    if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz
+        try:
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_SITEMAP)
+        except (OSError, EOFError):
+            return None
+    if b"<" not in body[:512]:
         return None
     try:
-        sitemap = Sitemap(got.body)
+        sitemap = Sitemap(body)
     except Exception:
         return None
     return sitemap if sitemap.type in {"urlset", "sitemapindex"} else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hrarchive.commands.add_site import add_site
 from hrarchive.commands.crawl import crawl
 from hrarchive.commands.export import export
 from hrarchive.commands.extract import extract
@@ -18,7 +19,8 @@ from hrarchive.commands.sites import sites
 from hrarchive.commands.stats import stats
 from hrarchive.commands.wacz import wacz
 
-COMMANDS: list[click.Command] = [crawl, sites, extract, search, export, stats, serve, reparse, wacz]
+COMMANDS: list[click.Command] = [crawl, sites, extract, search, export, stats, serve, reparse, wacz,
+                                 add_site]
 
 
 @click.group()

@@ -150,7 +150,9 @@ class CaptureSpiderMiddleware:
             self.crawler.stats.inc_value("hrarchive/attachment/requested")
             yield Request(url, callback=parse, errback=getattr(self.crawler.spider, "failed", None),
                           meta={ATTACHMENT_KEY: {"url": url, "title": data.get("title"),
-                                                 "story_url": item.canonical_url or item.url}})
+                                                 "story_url": item.canonical_url or item.url},
+                                "download_maxsize": self.crawler.settings.getint(
+                                    "HRARCHIVE_ATTACHMENT_MAXSIZE")})
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         for item in result:

@@ -104,6 +104,7 @@ ITEM_PIPELINES["hrarchive.pipelines.layout.LayoutAlarmPipeline"] = 150
 EXTENSIONS = {
     "hrarchive.extensions.jobdir.JobdirGuard": 0,
     "hrarchive.extensions.progress.Progress": 500,
+    "hrarchive.extensions.diskfull.DiskFullStop": 0,  # a full disk stops the crawl, clearly
 }
 
 # --- raw capture: next to the downloader, so it sees every response as received ------------

@@ -4,8 +4,8 @@ Scrapy follows a redirect as a new request, so a loop (A -> B -> A) ends when th
 filter drops the request back to A, silently.  This filter says so: a dropped request that
 came by redirect to a URL already in its chain is a loop, logged with the whole chain and
 counted (``hrarchive/redirect/loop``, ``hrarchive/errors``); one that came by redirect to a
-page fetched before is logged too (``hrarchive/redirect/to_seen``).  A redirect off the site is caught
-by the spider (``SiteSpider.off_site``).
+page fetched before is logged too (``hrarchive/redirect/to_seen``).  A redirect off the site
+is caught by the spider (``SiteSpider.off_site``).
 """
 
 from __future__ import annotations

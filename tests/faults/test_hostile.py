@@ -4,6 +4,7 @@ site through the real engine and asserts what is kept, logged and counted."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from tests.faults.conftest import run_crawl
@@ -14,6 +15,7 @@ from tests.faults.hostile import (
     page,
     redirect,
     send,
+    sequence,
     story_html,
     stream,
     trickle,
@@ -115,3 +117,41 @@ def test_broken_pages_are_archived_or_dropped_with_a_reason(tmp_path: Path, serv
     assert stats["hrarchive/errors/DownloadTimeoutError"] == 1
     assert run.lines(f"Could not fetch {site.base_url}/news/trickle")
     assert_sound(run.db_path)
+
+
+def test_429_storm_slows_the_whole_site_and_the_crawl_finishes(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
+    busy = page("<html><body>Too many requests</body></html>", 429, Retry_After="1")
+    slugs = [f"busy-{n}" for n in range(5)]
+    site = serve(news_site({slug: sequence(busy, normal(slug)) for slug in slugs}))
+    run = run_crawl(site, tmp_path, "RETRY_TIMES=2", "RANDOMIZE_DOWNLOAD_DELAY=False")
+    assert run.returncode == 0, run.output[-3000:]
+    assert archived(run) == set(slugs)
+    stats = run.stats()
+    assert stats["hrarchive/retry/site_slowed"] >= 1
+    assert run.lines("asks to slow down: 1.0 s between its requests")
+    # every story was asked for at once and answered 429; the retries came a second apart
+    story_hits = [hit.time for hit in site.hits if hit.path.startswith("/news/busy-")]
+    assert len(story_hits) == 10
+    retries = sorted(story_hits)[5:]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(retries)]
+    assert min(gaps) >= 0.9, gaps
+    assert_sound(run.db_path)
+
+
+def test_5xx_storm_is_counted_and_the_next_run_recovers_the_stories(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
+    slugs = [f"storm-{n}" for n in range(4)]
+    down = page("<html><body>Internal error</body></html>", 500)
+    site = serve(news_site({"calm": normal("calm"), **{slug: down for slug in slugs}}))
+    first = run_crawl(site, tmp_path, "RETRY_TIMES=1", "HRARCHIVE_RETRY_BACKOFF=0.1")
+    assert first.returncode == 0, first.output[-3000:]
+    assert archived(first) == {"calm"}
+    assert first.stats()["hrarchive/errors/http_500"] == 4
+    for slug in slugs:
+        assert site.count(f"/news/{slug}") == 2  # one retry each
+        assert first.lines(f"HTTP 500 for {site.base_url}/news/{slug} (not archived)")
+    for slug in slugs:
+        site.routes[f"/news/{slug}"] = normal(slug)
+    second = run_crawl(site, tmp_path, "RETRY_TIMES=1")
+    assert second.returncode == 0, second.output[-3000:]
+    assert archived(second) == {"calm", *slugs}
+    assert_sound(second.db_path)

@@ -230,6 +230,12 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "article")
             return
         self._count("hrarchive/article/read")
+        if b"\x00" in response.body and "\x00" in getattr(response, "text", ""):
+            self._count("hrarchive/article/nul_removed")  # the parser drops them
+            assert self.crawler.stats is not None
+            self.logger.warning("NUL characters removed from %s (pages so far: %d)",
+                                response.url,
+                                self.crawler.stats.get_value("hrarchive/article/nul_removed"))
         for kind in ("related", "links", "attachments"):
             data[kind] = [{**link, "url": self.rebase(link["url"])} for link in data[kind]]
         if data["canonical_url"]:

@@ -100,7 +100,10 @@ def test_broken_pages_are_archived_or_dropped_with_a_reason(tmp_path: Path, serv
     stats = run.stats()
     assert stats["hrarchive/validate/dropped_article_no_title"] == 2
     for slug in ("binary", "empty"):
-        assert run.lines(f"Dropped article without title: {site.base_url}/news/{slug}")
+        line = run.lines(f"Dropped article without title: {site.base_url}/news/{slug}")
+        assert len(line) == 1 and "(dropped so far: " in line[0]
+    # one line per drop or failure: the URL, the reason, the count; never the whole item
+    assert "body_html=" not in run.output and "site='faults'" not in run.output
     # a truncated page is never archived as if whole: a failed fetch, retried next run
     assert stats["hrarchive/errors/ResponseDataLossError"] == 1
     assert "truncated" not in stories

@@ -20,11 +20,21 @@ BUILTIN_DIR = Path(__file__).parent / "sites"
 LISTING_FIELDS = ("teaser", "url", "title", "date", "summary", "image", "next_page")
 ARTICLE_FIELDS = ("title", "subtitle", "date", "modified", "authors", "body", "tags",
                   "image", "related", "language")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# A site id names folders (captures/SITE/, job folders): a short lower-case slug, so no id
+# can be a path ("../x", "/etc"), hold a NUL or newline, or be longer than a file name.
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class ProfileError(ValueError):
     """A profile file that cannot be used, with the reason and the file."""
+
+
+def check_site_id(site: str) -> str:
+    """``site`` if it is a valid site id (a slug of at most 64 characters), else ProfileError."""
+    if not isinstance(site, str) or not SLUG.fullmatch(site):
+        raise ProfileError(f"site id {site!r} must be a lower-case slug of at most 64 "
+                           "characters (a-z, 0-9, '-', '_'): it names folders")
+    return site
 
 
 @dataclass(frozen=True)
@@ -89,8 +99,10 @@ def load_profile(path: str | Path | Traversable) -> SiteProfile:
     for key in ("id", "name"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ProfileError(f"{source}: '{key}' is required")
-    if not SLUG.match(data["id"]):
-        raise ProfileError(f"{source}: id {data['id']!r} must be a lower-case slug")
+    try:
+        check_site_id(data["id"])
+    except ProfileError as exc:
+        raise ProfileError(f"{source}: {exc}") from exc
     start_urls = _strings(data, "start_urls", source)
     feeds = _strings(data, "feeds", source)
     sitemaps = _strings(data, "sitemaps", source)

@@ -55,11 +55,12 @@ class Run:
 
 
 def run_crawl(site: HostileSite, folder: Path, *settings: str, fast: tuple[str, ...] = FAST,
-              db_path: Path | None = None, site_id: str = "faults", timeout: float = 120,
+              db_path: Path | None = None, site_id: str = "faults", name: str = "Fault site",
+              timeout: float = 120,
               **popen: Any) -> Run:
     """Crawl ``site`` through the real engine into ``folder/archive.db`` (or ``db_path``)."""
     db_path = db_path or folder / "archive.db"
-    args = [sys.executable, "-c", PEAK, "crawl", "--profile", str(profile(folder, site_id)),
+    args = [sys.executable, "-c", PEAK, "crawl", "--profile", str(profile(folder, site_id, name)),
             "--db", str(db_path), "--base-url", site.base_url]
     for setting in (*fast, *settings):
         args += ["-s", setting]

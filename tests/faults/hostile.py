@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import struct
 import threading
 import time
@@ -124,8 +125,10 @@ def gzipped(body: bytes) -> bytes:
 class HostileSite:
     """An HTTP server on a free 127.0.0.1 port serving ``routes`` (path -> route)."""
 
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None,
+                 fallback: Route | None = None) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
+        self.fallback = fallback  # answers paths without a route (else 404)
         self.hits: list[Hit] = []
         site = self
 
@@ -134,7 +137,7 @@ class HostileSite:
 
             def do_GET(self) -> None:
                 site.hits.append(Hit(self.path, time.monotonic()))
-                route = site.routes.get(self.path)
+                route = site.routes.get(self.path, site.fallback)
                 if route is None:
                     send(self, b"<html><body><h1>Not Found</h1></body></html>", 404)
                 else:
@@ -186,9 +189,10 @@ def listing(slugs: Iterable[str], titles: dict[str, str] | None = None) -> str:
 
 def profile(folder: Path, site_id: str = "faults", name: str = "Fault site") -> Path:
     """The site's profile: the listing is the only way in, stories are ``/news/<slug>``."""
-    path = folder / f"{site_id}.toml"
-    path.write_text(f'id = "{site_id}"\nname = "{name}"\nbase_url = "{HOME}"\n'
-                    f'start_urls = ["{HOME}/news/"]\narticle_url = \'/news/[a-z0-9-]+$\'\n'
+    path = folder / "profile.toml"
+    path.write_text(f"id = {json.dumps(site_id)}\nname = {json.dumps(name)}\n"
+                    f'base_url = "{HOME}"\nstart_urls = ["{HOME}/news/"]\n'
+                    "article_url = '/news/[a-z0-9-]+$'\n"
                     'languages = ["en"]\n', "utf-8")
     return path
 

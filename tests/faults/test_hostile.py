@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.faults.conftest import run_crawl
 from tests.faults.hostile import (
+    Route,
     bomb,
     news_site,
     normal,
@@ -158,3 +159,23 @@ def test_5xx_storm_is_counted_and_the_next_run_recovers_the_stories(tmp_path: Pa
     assert second.returncode == 0, second.output[-3000:]
     assert archived(second) == {"calm", *slugs}
     assert_sound(second.db_path)
+
+
+def test_attachments_have_their_own_larger_size_limit(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
+    def document(size: int) -> Route:
+        return page(b"%PDF-1.4\n" + b"0" * size, Content_Type="application/pdf")
+
+    story = story_html("Two reports").replace(
+        "</div></article>", '<p><a href="/files/fits.pdf">Report</a> and '
+        '<a href="/files/too-big.pdf">the annexes</a></p></div></article>')
+    site = serve(news_site({"reports": page(story)}))
+    site.routes["/files/fits.pdf"] = document(2 << 20)  # over the page limit, under its own
+    site.routes["/files/too-big.pdf"] = document(5 << 20)
+    run = run_crawl(site, tmp_path, "HRARCHIVE_ATTACHMENTS=True",
+                    f"DOWNLOAD_MAXSIZE={1 << 20}", f"HRARCHIVE_ATTACHMENT_MAXSIZE={3 << 20}")
+    assert run.returncode == 0, run.output[-3000:]
+    kept = [row["url"] for row in run.db.query("SELECT url FROM attachments")]
+    assert kept == [f"{site.base_url}/files/fits.pdf"]
+    assert run.stats()["hrarchive/errors/too_large"] == 1
+    assert run.lines(f"Could not fetch {site.base_url}/files/too-big.pdf")
+    assert_sound(run.db_path)

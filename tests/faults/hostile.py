@@ -70,8 +70,9 @@ def redirect(target: str, status: int = 302) -> Route:
     return lambda h: send(h, b"", status, {"Location": target})
 
 
-def stream(chunks: Iterable[bytes], headers: dict[str, str] | None = None) -> Route:
-    """A body sent chunk by chunk until the client stops reading (no Content-Length)."""
+def stream(chunks: Callable[[], Iterable[bytes]], headers: dict[str, str] | None = None) -> Route:
+    """A body sent chunk by chunk until the client stops reading (no Content-Length);
+    ``chunks`` makes a fresh iterable for each request."""
     def route(handler: Handler) -> None:
         handler.send_response(200)
         for name, value in {"Content-Type": HTML, **(headers or {})}.items():
@@ -80,7 +81,7 @@ def stream(chunks: Iterable[bytes], headers: dict[str, str] | None = None) -> Ro
         handler.close_connection = True
         handler.end_headers()
         try:
-            for chunk in chunks:
+            for chunk in chunks():
                 handler.wfile.write(chunk)
         except OSError:
             pass  # the crawler hung up: what the test wants
@@ -95,7 +96,7 @@ def trickle(every: float, limit: float = 30.0) -> Route:
         while time.monotonic() < end:
             time.sleep(every)
             yield b"x"
-    return stream(chunks())
+    return stream(chunks)
 
 
 def bomb(kind: str, inflated: int = 1 << 30) -> bytes:

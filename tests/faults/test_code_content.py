@@ -5,16 +5,12 @@ checked in headless Chromium."""
 from __future__ import annotations
 
 import html
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-import lxml.html
 import pytest
 
+from tests.browser import browser, chromium
 from tests.faults.conftest import run_crawl
 from tests.faults.hostile import HOME, news_site, normal, page, story_html
 from tests.faults.sound import assert_sound
@@ -38,22 +34,6 @@ def hostile_page() -> bytes:
                         f"{html.escape(SCRIPT)}</a> and <a href=\"javascript:{MARK}\">this</a>."
                         "</p></div></article>")
     return body.replace("as it was written.", "as it was\x00 written.", 1).encode()
-
-
-def chromium() -> str | None:
-    return os.environ.get("HRARCHIVE_CHROMIUM") or shutil.which("chromium")
-
-
-def rendered(url: str, browser: str) -> lxml.html.HtmlElement:
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-             "--virtual-time-budget=3000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return lxml.html.fromstring(done.stdout)
 
 
 def test_code_in_pages_is_stored_verbatim_and_renders_inert(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
@@ -80,15 +60,14 @@ def test_code_in_pages_is_stored_verbatim_and_renders_inert(tmp_path: Path, serv
     assert {row["name"] for row in run.db.query("SELECT name FROM sqlite_master")} >= {"articles"}
     assert_sound(run.db_path)
 
-    browser = chromium()
-    if browser is None:
+    if chromium() is None:
         pytest.skip("no Chromium (set HRARCHIVE_CHROMIUM or apt-get install chromium): "
                     "the rendering half of this test did not run")
     story = rows["hostile"]["id"]
-    with datasette(run.db_path) as base:
+    # the body's mark if any script ran, and whether the payload shows as text
+    probe = ("[document.body.getAttribute('data-pwned'), "
+             "document.body.innerText.includes('data-pwned')]")
+    with datasette(run.db_path) as base, browser() as chrome:
         # the story as a row (title, body in full) and the links table (the hostile URL)
         for path in (f"/archive/articles/{story}", "/archive/links"):
-            dom = rendered(base + path, browser)
-            body = dom.find("body")
-            assert body is not None and body.get("data-pwned") is None, path
-            assert "data-pwned" in dom.text_content(), path  # shown as text
+            assert chrome.load(base + path, probe) == [None, True], path

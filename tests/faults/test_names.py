@@ -39,6 +39,10 @@ def test_a_site_name_on_the_command_line_is_only_ever_a_known_id(tmp_path: Path)
     for command in (["crawl", "../../etc"], ["reparse", "--site", "../../etc"]):
         result = CliRunner().invoke(cli, [*command, "--db", str(tmp_path / "archive.db")])
         assert result.exit_code == 2 and "unknown site(s): ../../etc" in result.output
+    for site_id in ("ok/../../outside", "../x", "a" * 65):  # add-site names its file by id
+        result = CliRunner().invoke(cli, ["add-site", "http://127.0.0.1:9/", "--id", site_id,
+                                          "-o", str(tmp_path / "new.toml")])
+        assert result.exit_code == 2 and "is not a lower-case slug" in result.output
     with pytest.raises(ProfileError, match="must be a lower-case slug"):
         WarcWriter(tmp_path, "../outside")
     assert list(tmp_path.iterdir()) == []

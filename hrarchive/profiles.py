@@ -23,7 +23,7 @@ ARTICLE_FIELDS = ("title", "subtitle", "date", "modified", "authors", "body", "t
                   "image", "related", "language")
 # A site id names folders (captures/SITE/, job folders): a short lower-case slug, so no id
 # can be a path ("../x", "/etc"), hold a NUL or newline, or be longer than a file name.
-SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+SLUG = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # \Z: no trailing newline, as $ allows
 API_KINDS = ("wordpress", "none")  # a profile's ``api``: read the WordPress REST API, or never
 
 

@@ -93,6 +93,11 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
         process.crawl(crawler, base_url=rebase.get(profile.id), full=full,
                       since=since.date().isoformat() if since else None)
     process.start()
+    for crawler in crawlers:
+        disk_full = crawler.stats.get_value("hrarchive/disk_full") if crawler.stats else None
+        if disk_full:
+            click.echo(f"hrarchive: {disk_full}; what was committed is kept, run again with free "
+                       "space to fetch the rest", err=True)
     failed = False
     for profile, crawler in zip(chosen, crawlers, strict=True):
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}

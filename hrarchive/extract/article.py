@@ -21,6 +21,7 @@ import lxml.html
 from parsel import Selector
 
 from hrarchive.extract.dates import DATE_IN_TEXT
+from hrarchive.extract.libraries import holds, trafilatura_authors, trafilatura_body, words
 from hrarchive.extract.metadata import declared
 from hrarchive.extract.page import absolute, first, nodes, parse, texts
 from hrarchive.extract.text import clean_html, clean_text, element_text, html_to_text
@@ -175,6 +176,31 @@ def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.Html
     return html_to_text(html), html, root
 
 
+def _second_opinion(sel: Selector, url: str, text: str | None, html: str | None,
+                    root: lxml.html.HtmlElement | None) -> tuple[
+                        str | None, str | None, lxml.html.HtmlElement | None]:
+    """The generic body, or trafilatura's reading of it: hrarchive's own block wins when it
+    holds most of trafilatura's words and more (trafilatura cut the story short)."""
+    if isinstance(sel.root, str):
+        return text, html, root
+    other = clean_html(trafilatura_body(sel.root, url))
+    if not other or holds(text, html_to_text(other)):
+        return text, html, root
+    other_root = lxml.html.fragment_fromstring(other, create_parent="div")
+    return html_to_text(other), other, other_root
+
+
+def _authors(sel: Selector, meta: dict[str, Any]) -> list[str]:
+    """The story's own authors: JSON-LD's, else the names trafilatura reads from meta and
+    the printed byline (spelled as the page's declared names spell them), else the names
+    the page marks up as authors."""
+    if meta["ld_authors"]:
+        return list(meta["ld_authors"])
+    found = trafilatura_authors(sel.root) if not isinstance(sel.root, str) else []
+    spelled = {" ".join(words(name)): name for name in meta["authors"]}
+    return [spelled.get(" ".join(words(name)), name) for name in found] or meta["authors"]
+
+
 def _links(anchors: list[Selector], base: Selector) -> list[dict[str, str | None]]:
     seen: set[str] = set()
     links = []
@@ -205,35 +231,57 @@ def _related(sel: Selector, spec: str | None) -> list[dict[str, str | None]]:
 
 def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,
                     selectors: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Everything the archive keeps of a story page, as raw values."""
+    """Everything the archive keeps of a story page, as raw values.
+
+    A profile selector that finds nothing falls back to the generic rule for its field, and
+    the field is named in ``selector_misses`` (a theme change degrades to generic extraction).
+    """
     sel = parse(body, url, headers)
     spec = dict(selectors or {})
+    misses: list[str] = []
+
+    def by_profile(name: str, found: Any) -> Any:
+        """The selector's value; a selector that found nothing is noted as missed."""
+        if name in spec and not found:
+            misses.append(name)
+        return found
+
     meta = declared(sel)
-    body_node = _body_node(sel, spec.get("body"))
+    body_node = by_profile("body", _body_node(sel, spec["body"]) if "body" in spec else None) \
+        or _body_node(sel, None)
     body_text, body_html, body_root = _body(body_node)
+    if "body" not in spec or "body" in misses:
+        body_text, body_html, body_root = _second_opinion(sel, url, body_text, body_html,
+                                                          body_root)
     body_links = _links(list(Selector(root=body_root).css("a")), sel) if body_root is not None \
         else []
-    if "date" in spec:
-        published = first(sel, spec["date"])
-    else:
-        published = meta["published"] or meta["time"] or _printed_date(sel, body_node)
+    published = by_profile("date", first(sel, spec["date"]) if "date" in spec else None) or \
+        meta["published"] or meta["time"] or _printed_date(sel, body_node)
     canonical = meta["canonical_url"]
     return {
         "url": url,
         "canonical_url": absolute(sel, canonical) if canonical else None,
-        "title": _title(sel, meta, spec.get("title")),
-        "subtitle": first(sel, spec["subtitle"]) if "subtitle" in spec else None,
-        "authors": texts(sel, spec["authors"]) if "authors" in spec else meta["authors"],
+        "title": by_profile("title", first(sel, spec["title"]) if "title" in spec else None)
+        or _title(sel, meta, None),
+        "subtitle": by_profile("subtitle", first(sel, spec["subtitle"])
+                               if "subtitle" in spec else None),
+        "authors": by_profile("authors", texts(sel, spec["authors"]) if "authors" in spec
+                              else None) or _authors(sel, meta),
         "published": published,
-        "modified": (first(sel, spec["modified"]) if "modified" in spec else None)
-        or meta["modified"],
-        "language": (first(sel, spec["language"]) if "language" in spec else None)
+        "modified": by_profile("modified", first(sel, spec["modified"])
+                               if "modified" in spec else None) or meta["modified"],
+        "language": by_profile("language", first(sel, spec["language"])
+                               if "language" in spec else None)
         or meta["language"] or meta["html_lang"],
         "body_text": body_text,
         "body_html": body_html,
-        "tags": texts(sel, spec["tags"]) if "tags" in spec else meta["tags"],
-        "image_url": (first(sel, spec["image"]) if "image" in spec else None) or meta["image_url"],
-        "related": _related(sel, spec.get("related")),
+        "tags": by_profile("tags", texts(sel, spec["tags"]) if "tags" in spec else None)
+        or meta["tags"],
+        "image_url": by_profile("image", first(sel, spec["image"]) if "image" in spec else None)
+        or meta["image_url"],
+        "related": by_profile("related", _related(sel, spec["related"])
+                              if "related" in spec else None) or _related(sel, None),
         "links": [link for link in body_links if not ATTACHMENT.search(link["url"] or "")],
         "attachments": [link for link in body_links if ATTACHMENT.search(link["url"] or "")],
+        "selector_misses": misses,
     }

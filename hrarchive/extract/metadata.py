@@ -88,6 +88,7 @@ def declared(sel: Selector) -> dict[str, Any]:
                                                      "datePublished", "date", "DC.date.issued")
         or microdata_date,
         "modified": ld.get("dateModified") or meta(sel, "article:modified_time", "og:updated_time"),
+        "ld_authors": _names(ld.get("author")),
         "authors": _names(ld.get("author")) or _names(meta(sel, "author")) or
         [a for a in (clean_text(" ".join(n.css("::text").getall()))
                      for n in sel.css('[itemprop="author"]')) if a],

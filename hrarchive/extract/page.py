@@ -56,7 +56,10 @@ def parse(body: bytes, url: str, headers: Mapping[Any, Any] | None = None) -> Se
 def absolute(sel: Selector, href: str) -> str:
     """``href`` resolved against the page the selector belongs to."""
     base = getattr(sel.root, "base_url", None)
-    return urljoin(base, href.strip()) if base else href.strip()
+    try:
+        return urljoin(base, href.strip()) if base else href.strip()
+    except ValueError:  # "http://[x": left as written, for the normal forms to drop
+        return href.strip()
 
 
 def nodes(sel: Selector | SelectorList, spec: str) -> SelectorList:

@@ -126,6 +126,7 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "listing")
             return
         self._count("hrarchive/listing/read")
+        self._selector_misses("listing", self.profile.listing, listing.selector_misses)
         if not listing.teasers:
             self._count("hrarchive/listing/empty")
             self.logger.warning("No teasers found on listing page %s", response.url)
@@ -209,6 +210,7 @@ class SiteSpider(scrapy.Spider):
             self._unreadable(response, "article")
             return
         self._count("hrarchive/article/read")
+        self._selector_misses("article", self.profile.article, data.pop("selector_misses", []))
         for kind in ("related", "links", "attachments"):
             data[kind] = [{**link, "url": self.rebase(link["url"])} for link in data[kind]]
         if data["canonical_url"]:
@@ -229,6 +231,14 @@ class SiteSpider(scrapy.Spider):
 
         self._count("hrarchive/attachment/read")
         yield attachment_item(self.profile.id, response)
+
+    def _selector_misses(self, kind: str, selectors: Any, missed: list[str]) -> None:
+        """Count a page read with profile selectors, and each field read generically instead
+        (the layout alarm reports a selector that matched on none of them)."""
+        if selectors:
+            self._count(f"hrarchive/selectors/pages/{kind}")
+            for name in missed:
+                self._count(f"hrarchive/selectors/missed/{kind}.{name}")
 
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:

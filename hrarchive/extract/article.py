@@ -21,7 +21,13 @@ import lxml.html
 from parsel import Selector
 
 from hrarchive.extract.dates import DATE_IN_TEXT
-from hrarchive.extract.libraries import holds, trafilatura_authors, trafilatura_body, words
+from hrarchive.extract.libraries import (
+    holds,
+    htmldate_published,
+    trafilatura_authors,
+    trafilatura_body,
+    words,
+)
 from hrarchive.extract.metadata import declared
 from hrarchive.extract.page import absolute, first, nodes, parse, texts
 from hrarchive.extract.text import clean_html, clean_text, element_text, html_to_text
@@ -41,9 +47,12 @@ DATE_CLASS = re.compile(
     r"(?<![a-z])(date|time|posted|published|submitted|dateline|datum|fecha)", re.I)
 NOT_DATE = re.compile(r"modif|updat|comment|related|sidebar|widget|breadcrumb|promo|share|"
                       r"footer|nav|teaser|card|post-item|listing|latest", re.I)
+OTHER_STORIES = re.compile(r"(?<![a-z])(related|sidebar|widget|teaser|comment|promo|footer|"
+                           r"recommend|trending|popular|latest|more-stories|read-more)", re.I)
 DATELINE_PLACE = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_]+){0,3},\s*")
 DATELINE_END = re.compile(r"\s*[:.\u2013\u2014-]")
 URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])/")
+HTMLDATE_EXTENSIVE = False
 ATTACHMENT = re.compile(r"\.(pdf|docx?|odt|rtf|xlsx?|pptx?)(\?|$)", re.I)
 DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "form", "header", "footer",
              "iframe", "button", "svg", "template")
@@ -63,6 +72,23 @@ def _title(sel: Selector, meta: dict[str, Any], spec: str | None) -> str | None:
     return None if site and part.lower() == site.lower() else part
 
 
+def _drop(element: Any) -> None:
+    """Remove an element and its children, keeping the text that follows it."""
+    if hasattr(element, "drop_tree"):
+        element.drop_tree()
+        return
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
 def _prune(root: lxml.html.HtmlElement) -> None:
     """Remove navigation, share buttons, related lists, comments and other chrome."""
     for element in list(root.iter()):
@@ -70,7 +96,7 @@ def _prune(root: lxml.html.HtmlElement) -> None:
             continue
         classes = f"{element.get('class', '')} {element.get('id', '')}"
         if element.tag in DROP_TAGS or (classes.strip() and BOILERPLATE.search(classes)):
-            element.drop_tree()
+            _drop(element)
 
 
 def _paragraph_text(node: Selector) -> int:
@@ -115,6 +141,9 @@ def _printed_date(sel: Selector, body: Selector | None) -> str | None:
             break
         classes = f"{element.get('class', '')} {element.get('id', '')} " \
                   f"{element.get('itemprop', '')}"
+        if element.tag == "time" and element.get("datetime") and \
+                not NOT_DATE.search(classes) and not _boilerplate(element):
+            return str(element.get("datetime"))  # <time> in the page's header, say
         if not DATE_CLASS.search(classes) or NOT_DATE.search(classes) or _boilerplate(element):
             continue
         text = clean_text(element_text(element)) or ""
@@ -130,6 +159,23 @@ def _printed_date(sel: Selector, body: Selector | None) -> str | None:
             return found.group(0)
     in_url = URL_DATE.search(str(getattr(root, "base_url", "") or ""))
     return "-".join(in_url.groups()) if in_url else None
+
+
+def _htmldate(sel: Selector, url: str) -> str | None:
+    """htmldate's reading of the page without its chrome: related stories, sidebars, teaser
+    cards and comments print other stories' dates, and a date read there is a guess."""
+    if isinstance(sel.root, str):
+        return None
+    root = copy.deepcopy(sel.root)
+    for element in list(root.iter()):
+        if element.getparent() is None or not isinstance(element.tag, str):
+            continue
+        classes = f"{element.get('class', '')} {element.get('id', '')}"
+        if (element.tag in {"nav", "aside", "footer", "form"} or
+                (classes.strip() and OTHER_STORIES.search(classes))) and \
+                element.tag != "body" and element.find(".//h1") is None:
+            _drop(element)
+    return htmldate_published(root, url, HTMLDATE_EXTENSIVE)
 
 
 def _body_node(sel: Selector, spec: str | None) -> Selector | None:
@@ -171,7 +217,7 @@ def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.Html
     _prune(root)
     for heading in root.xpath(".//h2|.//h3|.//h4"):
         if RELATED_HEADING.search(heading.text_content()):
-            heading.drop_tree()  # a related block left inside the body
+            _drop(heading)  # a related block left inside the body
     html = clean_html(lxml.html.tostring(root, encoding="unicode"))
     return html_to_text(html), html, root
 
@@ -256,7 +302,8 @@ def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
     body_links = _links(list(Selector(root=body_root).css("a")), sel) if body_root is not None \
         else []
     published = by_profile("date", first(sel, spec["date"]) if "date" in spec else None) or \
-        meta["published"] or meta["time"] or _printed_date(sel, body_node)
+        meta["published"] or meta["time"] or _printed_date(sel, body_node) or \
+        _htmldate(sel, url)
     canonical = meta["canonical_url"]
     return {
         "url": url,

@@ -19,7 +19,11 @@ from typing import Any
 
 ISO_LIKE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
-NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})\s*$")
+NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})"
+                     r"(?:,?\s+(?:at\s+)?\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?\s*$",
+                     re.I)
+COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2})(?::?(\d{2}))?)?"
+                         r"(Z|[+-]\d{2}:?\d{2})?$")
 WORD = r"[^\W\d_]+\.?"
 DATE_IN_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -40,6 +44,11 @@ def _iso(value: datetime, has_time: bool, has_offset: bool) -> str:
 
 
 def _from_iso(text: str) -> str | None:
+    compact = COMPACT_ISO.match(text)
+    if compact:  # 20201123T11:02:35Z, 20201123
+        year, month, day, hour, minute, second, zone = compact.groups()
+        text = f"{year}-{month}-{day}" + (
+            f"T{hour}:{minute}:{second or '00'}{zone or ''}" if hour else "")
     if not ISO_LIKE.match(text):
         return None
     try:

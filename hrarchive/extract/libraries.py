@@ -69,3 +69,17 @@ def trafilatura_authors(root: lxml.html.HtmlElement) -> list[str]:
         logger.debug("trafilatura could not read the authors", exc_info=True)
         return []
     return [a.strip() for a in (author or "").split(";") if a.strip()]
+
+
+def htmldate_published(root: lxml.html.HtmlElement, url: str,
+                       extensive: bool = False) -> str | None:
+    """The publication day htmldate reads (``YYYY-MM-DD``): its own search of meta, JSON and
+    date-like elements and, with ``extensive``, of the page's text."""
+    from htmldate import find_date
+
+    try:
+        found = find_date(root, url=url, original_date=True, extensive_search=extensive)
+    except Exception:  # a library's failure leaves the date unread
+        logger.debug("htmldate could not read %s", url, exc_info=True)
+        return None
+    return found if isinstance(found, str) else None

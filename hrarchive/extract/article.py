@@ -59,17 +59,35 @@ DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "form", "header", "f
 
 
 def _title(sel: Selector, meta: dict[str, Any], spec: str | None) -> str | None:
+    """JSON-LD's headline; else the page's ``<h1>`` when the declared or ``<title>`` title
+    holds its words (an ``<h1>`` they do not hold is a logo or a section name), else the
+    declared title; else ``<title>`` without its site name."""
     if spec:
         return first(sel, spec)
+    if meta["title"]:
+        return str(meta["title"])
     h1 = first(sel, "article h1") or first(sel, "main h1") or first(sel, "h1")
-    if meta["title"] or h1 or meta["og_title"]:
-        return meta["title"] or h1 or meta["og_title"]
     page_title = clean_text(" ".join(sel.css("title::text").getall()))
+    declared_title = meta["og_title"] or page_title
+    if h1 and (not declared_title or _holds_words(declared_title, h1)):
+        return h1
+    if meta["og_title"]:
+        return str(meta["og_title"])
+    if h1 and not page_title:
+        return h1
     if not page_title:
         return None
     part = TITLE_SEPARATOR.split(page_title)[0]  # "Story title | Site name"
     site = meta["site_name"]
+    if h1 and (not part or _holds_words(part, h1)):
+        return h1
     return None if site and part.lower() == site.lower() else part
+
+
+def _holds_words(text: str, part: str) -> bool:
+    """Whether most (80 %) of ``part``'s words occur in ``text``."""
+    have, want = set(words(text)), words(part)
+    return bool(want) and sum(w in have for w in want) >= 0.8 * len(want)
 
 
 def _drop(element: Any) -> None:

@@ -106,7 +106,14 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
         return None
     import dateparser  # imported late: it is slow to import and needed only here
 
-    value = dateparser.parse(text, languages=list(languages) or None, settings=_settings(order))
+    value = None
+    if not languages and text.isascii():
+        # most dates printed in Latin letters are English: trying English alone first spares
+        # detecting the language among all of dateparser's (slow the first time each is met)
+        value = dateparser.parse(text, languages=["en"], settings=_settings(order))
+    if value is None:
+        value = dateparser.parse(text, languages=list(languages) or None,
+                                 settings=_settings(order))
     if value is None or not (date(1900, 1, 1) <= value.date() <= date(2100, 1, 1)):
         return None
     return _iso(value, bool(HAS_TIME.search(text)), bool(HAS_OFFSET.search(text)))

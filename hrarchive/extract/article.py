@@ -251,6 +251,10 @@ def _second_opinion(sel: Selector, url: str, text: str | None, html: str | None,
     if not other or holds(text, html_to_text(other)):
         return text, html, root
     other_root = lxml.html.fragment_fromstring(other, create_parent="div")
+    opening = next(iter(other_root), None)
+    if opening is not None and opening.tag == "h1":  # the story's title, kept apart
+        _drop(opening)
+        other = lxml.html.tostring(other_root, encoding="unicode")
     return html_to_text(other), other, other_root
 
 

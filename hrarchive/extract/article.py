@@ -117,18 +117,30 @@ def _prune(root: lxml.html.HtmlElement) -> None:
             _drop(element)
 
 
+def _text_length(element: lxml.html.HtmlElement) -> int:
+    """Length of an element's text nodes joined by single spaces."""
+    parts = element.xpath(".//text()")
+    return sum(map(len, parts)) + max(len(parts) - 1, 0)
+
+
 def _paragraph_text(node: Selector) -> int:
-    return sum(len(" ".join(p.css("::text").getall())) for p in node.css("p"))
+    root = node.root
+    if isinstance(root, str):
+        return 0
+    return sum(_text_length(p) for p in root.iter("p"))
 
 
 def _densest(sel: Selector, within: bool = False) -> Selector | None:
     """The element whose direct paragraphs hold the most text."""
+    root = sel.root
+    if isinstance(root, str):
+        return None
     best, best_len = None, 0
-    for parent in sel.xpath(".//*[p]" if within else "//*[p]"):
-        length = sum(len(" ".join(p.css("::text").getall())) for p in parent.xpath("./p"))
+    for parent in root.xpath(".//*[p]" if within else "//*[p]"):
+        length = sum(_text_length(p) for p in parent if p.tag == "p")
         if length > best_len:
             best, best_len = parent, length
-    return best
+    return Selector(root=best, type="html") if best is not None else None
 
 
 def _boilerplate(element: lxml.html.HtmlElement) -> bool:

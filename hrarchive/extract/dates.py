@@ -32,6 +32,7 @@ DATE_IN_TEXT = re.compile(
     rf"|\b\d{{1,2}}\.?\s+(?:de\s+)?{WORD}\s+(?:de\s+)?\d{{4}}\b"
     rf"|\b{WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
     rf"|\b\d{{4}}\s+(?:{WORD}\s+)?\d{{1,2}}\s+{WORD}")
+NAME = re.compile(r"(?!(?:UTC|GMT|[A-Z]{2,4}T)\b)[^\W\d_]{3,}")  # a month or day name
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT)\b)\s*$")
 NOISE = re.compile(r"^\s*(posted|published|updated|date|on|опубликовано|дата)\b[\s:]*", re.I)
@@ -111,7 +112,9 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
         # most dates printed in Latin letters are English: trying English alone first spares
         # detecting the language among all of dateparser's (slow the first time each is met)
         value = dateparser.parse(text, languages=["en"], settings=_settings(order))
-    if value is None:
+    if value is None and (languages or not text.isascii() or NAME.search(text)):
+        # (a text of digits alone is no more readable in another language: and detecting
+        # the language of "2018-10-29T10:15-500" takes dateparser seconds)
         value = dateparser.parse(text, languages=list(languages) or None,
                                  settings=_settings(order))
     if value is None or not (date(1900, 1, 1) <= value.date() <= date(2100, 1, 1)):

@@ -252,8 +252,8 @@ def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.Html
     return html_to_text(html), html, root
 
 
-def _second_opinion(sel: Selector, url: str, text: str | None, html: str | None,
-                    root: lxml.html.HtmlElement | None) -> tuple[
+def _second_opinion(sel: Selector, url: str, title: str | None, text: str | None,
+                    html: str | None, root: lxml.html.HtmlElement | None) -> tuple[
                         str | None, str | None, lxml.html.HtmlElement | None]:
     """The generic body, or trafilatura's reading of it: hrarchive's own block wins when it
     holds most of trafilatura's words and more (trafilatura cut the story short)."""
@@ -263,9 +263,12 @@ def _second_opinion(sel: Selector, url: str, text: str | None, html: str | None,
     if not other or holds(text, html_to_text(other)):
         return text, html, root
     other_root = lxml.html.fragment_fromstring(other, create_parent="div")
+    if len(other_root) == 1 and other_root[0].tag == "div" and not (other_root.text or "").strip():
+        other_root = other_root[0]  # trafilatura's body, in its own <div>
     opening = next(iter(other_root), None)
-    if opening is not None and opening.tag == "h1":  # the story's title, kept apart
-        _drop(opening)
+    if opening is not None and (opening.tag == "h1" or (opening.tag in {"h2", "h3"} and title
+                                and words(opening.text_content()) == words(title))):
+        _drop(opening)  # the story's title, kept in title alone
         other = lxml.html.tostring(other_root, encoding="unicode")
     return html_to_text(other), other, other_root
 
@@ -327,12 +330,14 @@ def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
         return found
 
     meta = declared(sel)
+    title = by_profile("title", first(sel, spec["title"]) if "title" in spec else None) \
+        or _title(sel, meta, None)
     body_node = by_profile("body", _body_node(sel, spec["body"]) if "body" in spec else None) \
         or _body_node(sel, None)
     body_text, body_html, body_root = _body(body_node)
     if "body" not in spec or "body" in misses:
-        body_text, body_html, body_root = _second_opinion(sel, url, body_text, body_html,
-                                                          body_root)
+        body_text, body_html, body_root = _second_opinion(sel, url, title, body_text,
+                                                          body_html, body_root)
     body_links = _links(list(Selector(root=body_root).css("a")), sel) if body_root is not None \
         else []
     published = by_profile("date", first(sel, spec["date"]) if "date" in spec else None) or \
@@ -342,8 +347,7 @@ def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
     return {
         "url": url,
         "canonical_url": absolute(sel, canonical) if canonical else None,
-        "title": by_profile("title", first(sel, spec["title"]) if "title" in spec else None)
-        or _title(sel, meta, None),
+        "title": title,
         "subtitle": by_profile("subtitle", first(sel, spec["subtitle"])
                                if "subtitle" in spec else None),
         "authors": by_profile("authors", texts(sel, spec["authors"]) if "authors" in spec

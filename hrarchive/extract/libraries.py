@@ -41,7 +41,9 @@ def trafilatura_body(root: lxml.html.HtmlElement, url: str) -> str | None:
         return None
     if document is None or document.body is None:
         return None
-    html = lxml.html.tostring(convert_to_html(document.body)[0], encoding="unicode")
+    body = convert_to_html(document.body)[0]
+    body.tag = "div"  # a fragment of the page, like hrarchive's own body
+    html = lxml.html.tostring(body, encoding="unicode")
     return html if isinstance(html, str) else None
 
 

@@ -284,6 +284,14 @@ def _authors(sel: Selector, meta: dict[str, Any]) -> list[str]:
     return [spelled.get(" ".join(words(name)), name) for name in found] or meta["authors"]
 
 
+def fragment_body(html: str) -> tuple[str | None, str | None]:
+    """Body text and cleaned HTML of a body given as an HTML fragment (a CMS's rendered
+    content), cleaned as a page's body is: share buttons, related lists... removed."""
+    found = Selector(text=f"<div>{html}</div>").xpath("//body/div")
+    text, cleaned, _root = _body(found[0] if found else None)
+    return text, cleaned
+
+
 def _links(anchors: list[Selector], base: Selector) -> list[dict[str, str | None]]:
     seen: set[str] = set()
     links = []

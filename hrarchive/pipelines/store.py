@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from hrarchive.capture.pipeline import keep_capture
-from hrarchive.items import Article, NotModified, Teaser
+from hrarchive.items import Article, Gone, NotModified, Teaser
 from hrarchive.store import Archive, acquire_archive, release_archive
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class StorePipeline:
         if isinstance(item, Article):
             outcome = self.archive.save_article(data, self.crawl_id)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
+            self._alive(data.get("canonical_url"), data["url"])
         elif isinstance(item, Teaser):
             outcome = self.archive.save_teaser(data, self.crawl_id)
             self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
@@ -129,8 +130,20 @@ class StorePipeline:
             outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
                                                  item.last_modified, item.announced)
             self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
+            self._alive(item.url)
+        elif isinstance(item, Gone):
+            outcome = self.archive.story_gone(item.url, item.status, self.crawl_id,
+                                              item.redirect_to)
+            self.crawler.stats.inc_value(f"hrarchive/store/story_{outcome}")
         keep_capture(self.archive, item, self.crawl_id, self.crawler, data)  # WARC, attachments
         return item
+
+    def _alive(self, *urls: str | None) -> None:
+        """A story read or answered 304: if it was gone (a takedown), it is back."""
+        assert self.archive is not None and self.crawler.stats is not None
+        if self.archive.story_alive([u for u in urls if u], self.crawl_id):
+            self.crawler.stats.inc_value("hrarchive/store/story_back")
+            logger.warning("Story back online after a takedown: %s", urls[-1])
 
     def close_spider(self) -> None:
         """Commit what is written; the run's outcome is recorded once Scrapy says why it closed."""

@@ -70,6 +70,15 @@ def researcher_views(db: Database) -> None:
     ensure_derived(db)
 
 
+# --- 0005: takedowns, stories their site stopped serving (issue #13) ----------------------
+@migrations(name="0005_takedowns")
+def takedowns(db: Database) -> None:
+    from hrarchive.store.views import ensure_derived
+
+    _create(db, "takedowns")
+    ensure_derived(db)  # the views that read takedowns
+
+
 def migrate(db: Database) -> None:
     """Apply pending migrations; also records the schema version in ``PRAGMA user_version``."""
     migrations.apply(db)

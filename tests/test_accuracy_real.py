@@ -18,9 +18,11 @@ import pytest
 from benchmarks import realpages
 
 EVERY = 7
-FLOORS = {"body_f1": 0.94, "prefix_hit": 0.70, "title": 0.77, "authors_f1": 0.70,
-          "date_day": 22}
-CEILINGS = {"date_wrong": 2, "crashes": 0}
+# on this slice: body F1 0.943, prefix 0.714, title 0.786, authors 0.723, day 23 of 25,
+# wrong 1, no crash (extraction is deterministic for given library versions)
+FLOORS = {"body_f1": 0.94, "prefix_hit": 0.71, "title": 0.78, "authors_f1": 0.72,
+          "date_day": 23}
+CEILINGS = {"date_wrong": 1, "crashes": 0}
 
 
 def _set_or_skip() -> None:

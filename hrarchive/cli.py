@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from hrarchive.commands import known_profiles
+from hrarchive.commands.add_site import add_site
 from hrarchive.commands.export import export
 from hrarchive.commands.extract import extract
 from hrarchive.commands.reparse import reparse
@@ -108,6 +109,11 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     process.start()
     failed = [c.spider.name if c.spider else "?" for c in crawlers
               if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
+    for crawler in crawlers:
+        disk_full = crawler.stats.get_value("hrarchive/disk_full") if crawler.stats else None
+        if disk_full:
+            click.echo(f"hrarchive: {disk_full}; what was committed is kept, run again with free "
+                       "space to fetch the rest", err=True)
     if failed:
         click.echo(f"hrarchive: crawl failed for: {', '.join(failed)}", err=True)
         sys.exit(1)
@@ -156,5 +162,5 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
 
 
-for command in (extract, search, export, stats, serve, reparse, wacz):
+for command in (extract, search, export, stats, serve, reparse, wacz, add_site):
     cli.add_command(command)

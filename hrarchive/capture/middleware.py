@@ -19,11 +19,14 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from hrarchive.capture import beside_archive
 from hrarchive.capture.attachments import ATTACHMENT_KEY
 from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, Exchange, WarcWriter
+from hrarchive.extensions.diskfull import STAT as DISK_FULL
+from hrarchive.extensions.diskfull import stop_if_disk_full
 from hrarchive.extract.urls import normalise_url, same_site
 from hrarchive.items import Article, Attachment
 
@@ -98,9 +101,14 @@ class CaptureMiddleware:
             return response
         stats = self.crawler.stats
         assert stats is not None
+        if stats.get_value(DISK_FULL):  # stopping: the page is fetched again next run
+            raise IgnoreRequest(f"not captured, the disk is full: {response.url}")
         try:
             ref = self.writer.write(exchange_of(request, response))
-        except Exception:
+        except Exception as exc:
+            if stop_if_disk_full(self.crawler, exc, "the captures"):
+                self.writer.rotate()  # not read uncaptured: the next run fetches it again
+                raise IgnoreRequest(f"not captured, the disk is full: {response.url}") from exc
             stats.inc_value("hrarchive/capture/failed")
             logger.exception("Could not capture %s (the crawl goes on)", response.url)
             self.writer.rotate()  # a half-written record ends its file; the next starts anew
@@ -150,7 +158,9 @@ class CaptureSpiderMiddleware:
             self.crawler.stats.inc_value("hrarchive/attachment/requested")
             yield Request(url, callback=parse, errback=getattr(self.crawler.spider, "failed", None),
                           meta={ATTACHMENT_KEY: {"url": url, "title": data.get("title"),
-                                                 "story_url": item.canonical_url or item.url}})
+                                                 "story_url": item.canonical_url or item.url},
+                                "download_maxsize": self.crawler.settings.getint(
+                                    "HRARCHIVE_ATTACHMENT_MAXSIZE")})
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         for item in result:

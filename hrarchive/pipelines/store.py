@@ -15,9 +15,11 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from hrarchive.capture.pipeline import keep_capture
+from hrarchive.extensions.diskfull import STAT as DISK_FULL
 from hrarchive.items import Article, Gone, NotModified, Teaser
 from hrarchive.store import Archive, acquire_archive, release_archive
 
@@ -118,6 +120,8 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None and self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
+            raise DropItem("not stored, the disk is full")
         data = _plain(item)
         if isinstance(item, Article):
             outcome = self.archive.save_article(data, self.crawl_id)

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
-from hrarchive.extract.feed import extract_feed
+from hrarchive.extract.feed import declared_feeds, extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site, slash_variant
 from hrarchive.items import Article, Gone, NotModified, Teaser
@@ -57,6 +57,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self.run_options["since"] = self.since.isoformat()
         self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
         self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
+        self.feeds_seen = {self._key(url) for url in self.profile.feeds}
         self.unlisted_done = False  # archived stories discovery missed: revalidated once
 
     # --- helpers ----------------------------------------------------------------------------
@@ -72,9 +73,12 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         """A story link as the archive stores it: rebased, then normalised."""
         return normalise_url(self.rebase(url.strip()), trailing_slash=self.profile.trailing_slash)
 
-    def _date(self, printed: str | None) -> date | None:
-        iso = parse_date(printed, self.profile.languages, self.profile.date_order)
-        return date.fromisoformat(iso[:10]) if iso else None
+    def _date(self, printed: str | None) -> tuple[date | None, str | None]:
+        """A teaser's printed date as a day, and as the archive compares teasers: its
+        normal form when it can be read, else as printed (``store.state`` keys alike)."""
+        text = clean_text(printed)
+        iso = parse_date(text, self.profile.languages, self.profile.date_order)
+        return (date.fromisoformat(iso[:10]) if iso else None), iso or text
 
     def _story(self, url: str, **signals: Any) -> Request | None:
         """A request for a story the planner wants fetched, or None (counted, with why)."""
@@ -100,11 +104,28 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                                                               *REDIRECT_STATUSES],
                                    "hrarchive_known": decision.known.url})
 
+    def on_site(self, url: str) -> bool:
+        """Whether a URL is on the site, or on its --base-url copy."""
+        home = self.profile.home
+        return same_site(url, home) or same_site(url, self.rebase(home))
+
     def is_story(self, url: str) -> bool:
         """A link to a story: on the site (or its --base-url copy), matching ``article_url``."""
-        home = self.profile.home
-        on_site = same_site(url, home) or same_site(url, self.rebase(home))
-        return on_site and self.profile.is_article_url(url)
+        return self.on_site(url) and self.profile.is_article_url(url)
+
+    def off_site(self, response: Response, kind: str) -> bool:
+        """A page that redirected off the site: logged with its chain, counted, not read."""
+        chain = response.meta.get("redirect_urls")
+        if not chain or self.on_site(response.url):
+            return False
+        self._count("hrarchive/errors")
+        self._count("hrarchive/redirect/off_site")
+        assert self.crawler.stats is not None
+        self.logger.warning("Redirect off the site, not archived as its %s: %s "
+                            "(off-site redirects so far: %d)", kind,
+                            " -> ".join([*chain, response.url]),
+                            self.crawler.stats.get_value("hrarchive/redirect/off_site"))
+        return True
 
     # --- discovery --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -138,6 +159,8 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             yield self._request(url, self.parse_sitemap)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        if self.off_site(response, "listing"):
+            return
         held = self.api_intercept(response, "parse_listing")  # read through the API instead
         if held is not None:
             yield from held
@@ -158,14 +181,14 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         for teaser in listing.teasers:
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**teaser, "url": self.rebase(teaser["url"])})
-            published = self._date(teaser.get("published"))
+            published, shown = self._date(teaser.get("published"))
             archived.append(self.planner.known(self._key(teaser["url"])) is not None)
             dates.append(published)
             request = self._story(teaser["url"], published=published, teaser=(
-                clean_text(teaser.get("title")), clean_text(teaser.get("summary")),
-                clean_text(teaser.get("published"))))
+                clean_text(teaser.get("title")), clean_text(teaser.get("summary")), shown))
             if request is not None:
                 yield request
+        yield from self._declared_feeds(response)
         if listing.next_page:
             stop = self.planner.keep_paging(archived, dates)
             if stop is None:
@@ -174,6 +197,26 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                 self._count(f"hrarchive/listing/stopped_{stop}")
                 self.logger.info("Not paging past %s: its stories are %s", response.url,
                                  "archived" if stop == "archived" else "older than --since")
+
+    def _declared_feeds(self, response: Response) -> Iterator[Request]:
+        """The site's feeds a listing page declares (``<link rel=alternate>``), once each."""
+        home = self.profile.home
+        for url in declared_feeds(response.body, response.url,
+                                  lambda u: same_site(u, home) or same_site(u, self.rebase(home))):
+            key = self._key(url)
+            if key not in self.feeds_seen:
+                self.feeds_seen.add(key)
+                self._count("hrarchive/feed/declared")
+                yield Request(key, callback=self.parse_feed, errback=self.feed_unavailable)
+
+    def feed_unavailable(self, failure: Failure) -> None:
+        """A declared feed that cannot be fetched is logged, not counted as an error: the
+        listing it was found on was read, and the site may declare a feed it does not serve."""
+        self._count("hrarchive/feed/declared_unavailable")
+        request = getattr(failure, "request", None)
+        self.logger.warning("Declared feed %s could not be read: %s",
+                            request.url if request is not None else "?",
+                            failure.getErrorMessage())
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         held = self.api_intercept(response, "parse_feed")
@@ -190,10 +233,11 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             updated = entry.pop("updated")
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**entry, "url": self.rebase(entry["url"])})
+            published, shown = self._date(entry["published"])
             request = self._story(
-                entry["url"], published=self._date(entry["published"]),
+                entry["url"], published=published,
                 changed=parse_signal_date(updated or entry["published"]), signal="feed",
-                teaser=(entry["title"], entry["summary"], entry["published"]))
+                teaser=(entry["title"], entry["summary"], shown))
             if request is not None:
                 yield request
 
@@ -259,6 +303,8 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                               last_modified=_header(response, "Last-Modified"),
                               announced=self._announced(response))
             return
+        if self.off_site(response, "story"):
+            return
         data: dict[str, Any] | None
         try:
             data = extract_article(response.body, response.url, response.headers,
@@ -272,6 +318,12 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             return
         self._count("hrarchive/article/read")
         self._selector_misses("article", self.profile.article, data.pop("selector_misses", []))
+        if b"\x00" in response.body and "\x00" in getattr(response, "text", ""):
+            self._count("hrarchive/article/nul_removed")  # the parser drops them
+            assert self.crawler.stats is not None
+            self.logger.warning("NUL characters removed from %s (pages so far: %d)",
+                                response.url,
+                                self.crawler.stats.get_value("hrarchive/article/nul_removed"))
         for kind in ("related", "links", "attachments"):
             data[kind] = [{**link, "url": self.rebase(link["url"])} for link in data[kind]]
         if data["canonical_url"]:
@@ -340,8 +392,17 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self._count(f"hrarchive/errors/http_{status}")
             self.logger.error("HTTP %s for %s (not archived)", status, url)
         else:
-            self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
-            self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+            message = failure.getErrorMessage()
+            reason = failure.type.__name__ if failure.type else "error"
+            # Scrapy cancels a body growing past DOWNLOAD_MAXSIZE (or download_maxsize) without
+            # a message, and ignores a compressed one inflating past it
+            if "max size" in message or "MAXSIZE" in message or reason == "DownloadCancelledError":
+                reason, message = "too_large", message or "larger than the download max size"
+            message = message or reason
+            self._count(f"hrarchive/errors/{reason}")
+            assert self.crawler.stats is not None
+            self.logger.error("Could not fetch %s: %s (%s so far: %d)", url, message, reason,
+                              self.crawler.stats.get_value(f"hrarchive/errors/{reason}"))
 
 
 GONE_STATUSES = (404, 410)

@@ -25,6 +25,8 @@ HRARCHIVE_COMMIT_SECONDS = 2.0
 # Writes (and WARC records) waiting for the archive's writer thread; when this many wait,
 # the crawl waits too (back-pressure).
 HRARCHIVE_QUEUE_SIZE = 1000
+# `hrarchive search` ranks (bm25) at most this many matches, the newest; it says when.
+HRARCHIVE_SEARCH_RANK_LIMIT = 10_000
 
 # --- raw capture (hrarchive.capture) -------------------------------------------------------
 # Keep every response with its request as WARC records (on by default).

@@ -28,13 +28,14 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily")
+OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily", "scale")
 # Arguments of the optional modules' own command lines: (default, quick).
 OPTIONAL_ARGS: dict[str, tuple[list[str], list[str]]] = {
     "accuracy": ([], []),
     "capture_cost": ([], ["--stories", "30", "--repeat", "1"]),
     "export_memory": ([], ["--sizes", "500", "1000"]),
     "daily": ([], ["--stories", "40", "--new", "2", "--edit", "1"]),
+    "scale": ([], []),
 }
 
 
@@ -140,7 +141,8 @@ def store_rows(sizes: Sizes) -> list[Row]:
                 r["per_second"] >= 5000),
             Row(f"store: bytes per story {at}", r["bytes_per_story"], "B"),
             Row(f"store: FTS median {at}", r["fts_median_ms"], "ms",
-                note=f"{sizes.queries} ranked top-20 queries"),
+                note=f"{sizes.queries} ranked top-20 queries, {r['fts_capped']} over the "
+                     "rank limit"),
             Row(f"store: FTS p95 {at}", r["fts_p95_ms"], "ms",
                 "< 50 ms at the largest size" if largest else "",
                 r["fts_p95_ms"] < 50 if largest else None),

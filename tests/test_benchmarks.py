@@ -22,6 +22,9 @@ ROWS = (
     "store: FTS p95 at 500", "store: stories/s at 1,000", "store: bytes per story at 1,000",
     "store: FTS median at 1,000", "store: FTS p95 at 1,000", "memory: peak RSS, crawl of 50",
     "memory: peak RSS, crawl of 200", "memory: growth",
+    "scale: size on disk at 500", "scale: FTS p95 at 500", "scale: hrarchive stats at 500",
+    "scale: Datasette stories first row at 500", "scale: stats peak RSS, 200 -> 500",
+    "scale: export peak RSS, 200 -> 500",
 )
 
 

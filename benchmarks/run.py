@@ -103,6 +103,8 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
         Row("crawl: same, whole process", whole, "x",
             note=f"with start-up: {ours['wall']:.1f} s against {bare['wall']:.1f} s"),
         Row("crawl: hrarchive CPU per page", ours["cpu"] * 1000 / ours["pages"], "ms"),
+        Row("crawl: of which the writer thread", ours["writer_cpu"] * 1000 / ours["pages"], "ms",
+            note="SQLite, FTS and WARC gzip, off the reactor thread"),
         Row("crawl: bare Scrapy CPU per page", bare["cpu"] * 1000 / bare["pages"], "ms"),
         Row("re-crawl: requests issued", again["requests"], "",
             note=f"after {again['new']} new + {again['changed']} changed stories"),

@@ -15,7 +15,8 @@ ROOT = Path(__file__).parent.parent
 ROWS = (
     "crawl: hrarchive pages/s", "crawl: bare Scrapy pages/s", "crawl: rate, hrarchive / bare",
     "crawl: same, whole process", "crawl: hrarchive CPU per page",
-    "crawl: bare Scrapy CPU per page", "re-crawl: requests issued", "re-crawl: minimum possible",
+    "crawl: bare Scrapy CPU per page", "crawl: of which the writer thread",
+    "re-crawl: requests issued", "re-crawl: minimum possible",
     "re-crawl: requests / minimum", "extract: hrarchive per page",
     "extract: trafilatura per page", "extract: hrarchive / trafilatura",
     "store: stories/s at 500", "store: bytes per story at 500", "store: FTS median at 500",

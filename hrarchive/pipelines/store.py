@@ -202,6 +202,13 @@ class StorePipeline:
         stats = self.crawler.stats.get_stats()
         status, why = crawl_status(reason, stats)
         crawl_id, writer = self.crawl_id, self.writer
+        # the writer thread's share (shared by the process's crawls), and how often the
+        # crawl had to wait for it
+        self.crawler.stats.set_value("hrarchive/writer/cpu_seconds", round(writer.cpu_seconds, 3))
+        self.crawler.stats.set_value("hrarchive/writer/batches", writer.batches)
+        self.crawler.stats.set_value("hrarchive/writer/queue_full",
+                                     getattr(writer.queue, "waits", 0))
+        stats = self.crawler.stats.get_stats()
         try:
             writer.call(lambda archive: archive.finish_crawl(
                 crawl_id, status, why, {**counts(stats), "mode": stats.get("hrarchive/mode")},

@@ -92,6 +92,7 @@ class ArchiveWriter:
         self.post = post or _direct
         self.error: BaseException | None = None
         self.batches = 0
+        self.cpu_seconds = 0.0  # CPU time of the writer thread so far
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hrarchive-writer", daemon=True)
         self._thread.start()
@@ -153,6 +154,7 @@ class ArchiveWriter:
             results = self._apply_batch(archive, batch)
             self.queue.ack(batch)
             self.batches += 1
+            self.cpu_seconds = time.thread_time()
             self._deliver(results)
         try:
             archive.close()

@@ -130,8 +130,7 @@ class ArchiveWriter:
     def close(self, timeout: float | None = None) -> None:
         """Commit everything queued, stop the thread and close the archive."""
         if self._thread.is_alive():
-            if self.error is None:
-                self.queue.put(Op(BARRIER, "stop"))
+            self.queue.put(Op(BARRIER, "stop"))  # a failed writer still drains to it
             self._thread.join(timeout)
 
     # --- the writer thread ------------------------------------------------------------------
@@ -151,7 +150,12 @@ class ArchiveWriter:
                 self.queue.ack(batch)
                 self._deliver([(op, self.error) for op in batch])
                 continue
-            results = self._apply_batch(archive, batch)
+            try:
+                results = self._apply_batch(archive, batch)
+            except BaseException as exc:  # a bug: stop taking work rather than hang the crawl
+                logger.exception("The archive writer failed")
+                self.error = exc
+                results = [(op, exc) for op in batch]
             self.queue.ack(batch)
             self.batches += 1
             self.cpu_seconds = time.thread_time()
@@ -207,7 +211,7 @@ class ArchiveWriter:
 
         try:
             self.post(deliver)
-        except RuntimeError:  # the reactor is gone (a forced stop): nobody to tell
+        except Exception:  # the reactor is gone (a forced stop): nobody to tell
             logger.debug("Outcomes of %d writes not reported", len(replies))
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlite_utils import Database
 
 from hrarchive.store.queue import ARTICLE, TEASER, MemoryQueue, Op
-from hrarchive.store.writer import ArchiveWriter
+from hrarchive.store.writer import ArchiveWriter, WriterError
 from tests.conftest import FAST, ROOT, run_hrarchive
 from tests.scenario import ScenarioSite, write_profile
 
@@ -100,7 +100,7 @@ def test_what_is_put_is_written_in_order_as_one_writer_would(tmp_path: Path) -> 
 KILLED = """
 import os, sys, time
 from hrarchive.store.queue import ARTICLE, Op
-from hrarchive.store.writer import ArchiveWriter
+from hrarchive.store.writer import ArchiveWriter, WriterError
 from tests.test_writer import story
 
 writer = ArchiveWriter(sys.argv[1], batch_size=500, commit_seconds=60)
@@ -186,3 +186,27 @@ def test_the_index_equals_a_fresh_one_after_crawls_and_a_reparse(
     db = Database(path)
     assert db.execute("select count(*) from articles where version > 2").fetchone()[0] == 2
     assert fts_differences(path) == []
+
+
+def test_an_archive_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the archive's folder should be")
+    with pytest.raises(WriterError, match="cannot open the archive"):
+        ArchiveWriter(blocker / "archive.db")
+
+
+def test_a_write_that_fails_is_reported_and_the_writer_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    writer = ArchiveWriter(path, batch_size=10, commit_seconds=0.05)
+    outcomes: list[Any] = []
+    locker = Database(path)
+    locker.conn.execute("BEGIN EXCLUSIVE")  # another process holds the file
+    writer.call(lambda archive: archive.db.execute("PRAGMA busy_timeout = 0")).result(30)
+    writer.put(Op(ARTICLE, story(1), reply=outcomes.append))
+    writer.flush().wait(30)
+    assert isinstance(outcomes[0], Exception) and "locked" in str(outcomes[0])
+    locker.conn.rollback()
+    writer.put(Op(ARTICLE, story(2), reply=outcomes.append))
+    writer.close(timeout=30)
+    assert writer.error is None and outcomes[1] == ("new", False)
+    assert [row["url"] for row in Database(path)["articles"].rows] == [story(2)["url"]]

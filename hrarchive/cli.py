@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from hrarchive.commands import known_profiles
+from hrarchive.commands.add_site import add_site
 from hrarchive.commands.export import export
 from hrarchive.commands.extract import extract
 from hrarchive.commands.reparse import reparse
@@ -156,5 +157,5 @@ def sites(as_json: bool, folders: tuple[str, ...]) -> None:
         click.echo(f"{p.id:<20} {p.name}  ({', '.join(p.languages) or '?'}){where}")
 
 
-for command in (extract, search, export, stats, serve, reparse, wacz):
+for command in (extract, search, export, stats, serve, reparse, wacz, add_site):
     cli.add_command(command)

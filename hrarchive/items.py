@@ -74,6 +74,17 @@ class NotModified:
 
 
 @dataclass
+class Gone:
+    """An archived story revalidated and found gone from its site: its page answered 404 or
+    410, or redirected to a page that is not the story (``redirect_to``)."""
+
+    site: str
+    url: str  # the URL requested: the story's archived URL
+    status: int
+    redirect_to: str | None = None
+
+
+@dataclass
 class Attachment:
     """A document a story links to (a PDF report, a statement), fetched once and kept."""
 

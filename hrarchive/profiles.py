@@ -2,6 +2,7 @@
 
 A profile needs only ``id``, ``name`` and one way in (``start_urls``, ``feeds`` or
 ``sitemaps``); every selector is optional and overrides generic extraction for its field.
+``api = "wordpress"`` reads the site's WordPress REST API first (``post_types``: which).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ LISTING_FIELDS = ("teaser", "url", "title", "date", "summary", "image", "next_pa
 ARTICLE_FIELDS = ("title", "subtitle", "date", "modified", "authors", "body", "tags",
                   "image", "related", "language")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+API_KINDS = ("wordpress", "none")  # a profile's ``api``: read the WordPress REST API, or never
 
 
 class ProfileError(ValueError):
@@ -41,6 +43,8 @@ class SiteProfile:
     article_url: str | None = None
     date_order: str | None = None  # "DMY", "MDY" or "YMD" for numeric dates
     trailing_slash: str | None = None  # "add" or "strip": the site's URL convention
+    api: str | None = None  # "wordpress": read its REST API; "none": never; None: if announced
+    post_types: tuple[str, ...] = ("posts",)  # REST bases of the story post types
     listing: dict[str, str] = field(default_factory=dict)
     article: dict[str, str] = field(default_factory=dict)
     path: str | None = None  # the file it was read from
@@ -107,8 +111,15 @@ def load_profile(path: str | Path | Traversable) -> SiteProfile:
             re.compile(data["article_url"])
         except re.error as exc:
             raise ProfileError(f"{source}: article_url is not a valid regex: {exc}") from exc
+    api = data.get("api")
+    if api is not None and api not in API_KINDS:
+        raise ProfileError(f"{source}: api must be one of {', '.join(API_KINDS)}")
+    post_types = _strings(data, "post_types", source) or ("posts",)
+    if not all(SLUG.match(t) for t in post_types):
+        raise ProfileError(f"{source}: post_types must be REST bases such as 'posts'")
     known = {"id", "name", "base_url", "languages", "start_urls", "feeds", "sitemaps",
-             "article_url", "date_order", "trailing_slash", "listing", "article"}
+             "article_url", "date_order", "trailing_slash", "listing", "article", "api",
+             "post_types"}
     unknown = set(data) - known
     if unknown:
         raise ProfileError(f"{source}: unknown keys: {', '.join(sorted(unknown))}")
@@ -123,6 +134,8 @@ def load_profile(path: str | Path | Traversable) -> SiteProfile:
         article_url=data.get("article_url"),
         date_order=order,
         trailing_slash=slash,
+        api=api,
+        post_types=post_types,
         listing=_selectors(data, "listing", LISTING_FIELDS, source),
         article=_selectors(data, "article", ARTICLE_FIELDS, source),
         path=str(source),

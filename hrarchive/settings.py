@@ -88,6 +88,10 @@ HRARCHIVE_RECENT_DAYS = 14
 HRARCHIVE_LAYOUT_MAX_MISSING = 0.5
 HRARCHIVE_LAYOUT_MIN_STORIES = 3
 # ... or when its listings, feeds and sitemaps yield no story at all.
+# WordPress REST API (hrarchive/spiders/wpapi.py): posts per API request (1 to 100), and how
+# many hours before the last finished run began a daily run asks for posts modified since.
+HRARCHIVE_WP_API_PER_PAGE = 50
+HRARCHIVE_WP_API_MARGIN = 24.0
 # Status lines per site on the terminal (never when stderr is not a terminal).
 HRARCHIVE_PROGRESS = True
 ITEM_PIPELINES["hrarchive.pipelines.layout.LayoutAlarmPipeline"] = 150

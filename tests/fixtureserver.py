@@ -9,6 +9,7 @@ an ``ETag`` or ``Last-Modified`` header answers a matching conditional request
 (``If-None-Match``, ``If-Modified-Since``) with 304 Not Modified.  ``delay`` slows every
 answer down (seconds) and a page's own ``delay`` that page, to give tests time to act
 midway; a page may answer only once (``Page.then`` replaces it after it was served).
+``site.handlers`` answer the paths no route holds (``tests/wpapi.py``'s REST API emulator).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,6 +125,7 @@ class FixtureSite:
 
     def __init__(self, routes: Mapping[str, Page], port: int = 0, delay: float = 0.0) -> None:
         self.routes: dict[str, Page] = dict(routes)
+        self.handlers: list[Callable[[str], Page | None]] = []  # answer paths no route holds
         self.delay = delay
         self.hits: list[str] = []
         self.requests: list[Hit] = []
@@ -133,8 +135,18 @@ class FixtureSite:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @classmethod
-    def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES) -> FixtureSite:
-        return cls({route_of(c.url): c.page() for c in load_cases(site, root)}, port)
+    def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES,
+                      wp_api: str | None = None) -> FixtureSite:
+        """The site's saved pages; ``wp_api`` "on" adds a WordPress REST API built from them
+        (``tests/wpapi.py``), "disabled" one answering 401 as a disabled API does."""
+        cases = load_cases(site, root)
+        server = cls({route_of(c.url): c.page() for c in cases}, port)
+        if wp_api:
+            from tests.wpapi import WpApi, posts_from_cases
+            home = "{0.scheme}://{0.netloc}".format(urlsplit(cases[0].url))
+            server.handlers.append(WpApi(lambda: posts_from_cases(site, root),
+                                         disabled=wp_api == "disabled", home=home))
+        return server
 
     @property
     def base_url(self) -> str:
@@ -170,7 +182,12 @@ class FixtureSite:
             page = self.routes.get(path)
             if page is not None and page.then is not None:
                 self.routes[path] = page.then
-            return page
+            handlers = list(self.handlers)
+        for handler in handlers if page is None else []:
+            page = handler(path)
+            if page is not None:
+                break
+        return page
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -214,8 +231,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", help="fixture site, a folder under tests/fixtures/")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--wp-api", choices=["on", "disabled"],
+                        help="also serve a WordPress REST API built from the pages")
     args = parser.parse_args()
-    with FixtureSite.from_fixtures(args.site, args.port) as server:
+    with FixtureSite.from_fixtures(args.site, args.port, wp_api=args.wp_api) as server:
         print(f"serving {args.site} at {server.base_url}  "
               f"(hrarchive crawl {args.site} --base-url {server.base_url})", flush=True)
         threading.Event().wait()

@@ -6,7 +6,9 @@ Pages are built from the hrhouse fixtures' markup (a listing page and a story pa
 selectors read them; listing pages hold ``per_page`` teasers, newest first, and
 ``/post-sitemap.xml`` is a Yoast-style sitemap with each story's ``lastmod``.  Every page
 has an ``ETag`` (a hash of its body) and a ``Last-Modified``, so the server answers
-conditional requests as a real one would.  Story text is invented.
+conditional requests as a real one would.  Story text is invented.  With ``wp_api`` the site
+also serves a WordPress REST API of its stories (``tests/wpapi.py``) and its pages announce
+it; without, the announcement the hrhouse templates carry is removed.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 from tests.fixtureserver import FIXTURES, FixtureSite, Page
+from tests.wpapi import Post, WpApi
 
 REAL = "https://humanrightshouse.org"
 PROFILE = """\
@@ -48,6 +51,7 @@ date = "header.entry-header span.entry-date::text"
 body = "div.entry-content"
 """
 ROBOTS = b"User-agent: *\nDisallow: /wp-admin/\n"
+API_LINK = re.compile(r'<link rel="https://api\.w\.org/"[^>]*>\n?')
 FIRST_DAY = date(2021, 3, 1)
 
 
@@ -66,6 +70,9 @@ class Story:
     edits: int = 0
     teaser_note: str = ""  # prefixed to the listing's summary: a changed teaser
     modified: datetime | None = None  # what the sitemap announces; None: the publication
+    added: datetime | None = None  # when a test published it ...
+    edited: datetime | None = None  # ... or last edited it (the API's modified date)
+    gone: int | None = None  # taken down: 404, 410, or 301 (redirects to the listing)
 
     @property
     def path(self) -> str:
@@ -100,18 +107,25 @@ class Story:
 class ScenarioSite:
     """An hrhouse-like site whose stories a test can add and edit while it is served."""
 
-    def __init__(self, stories: int, per_page: int = 5, delay: float = 0.0) -> None:
+    def __init__(self, stories: int, per_page: int = 5, delay: float = 0.0,
+                 wp_api: bool = False) -> None:
         self.per_page = per_page
         self.stories = [Story(i, FIRST_DAY + timedelta(days=i)) for i in range(1, stories + 1)]
         self._article = _template("interview-intigam-aliyev")
         self._listing = _template("articles-page-1")
+        if not wp_api:
+            self._article, self._listing = (API_LINK.sub("", self._article),
+                                            API_LINK.sub("", self._listing))
         self.server = FixtureSite(self.routes(), delay=delay)
+        if wp_api:
+            self.server.handlers.append(WpApi(self.posts, home=REAL))
 
     # --- changes a test makes --------------------------------------------------------------
     def publish(self, count: int) -> list[Story]:
         """Add ``count`` stories, newest first on the listing and in the sitemap."""
         start = len(self.stories) + 1
-        new = [Story(i, FIRST_DAY + timedelta(days=i)) for i in range(start, start + count)]
+        new = [Story(i, FIRST_DAY + timedelta(days=i), added=datetime.now(UTC))
+               for i in range(start, start + count)]
         self.stories += new
         self.sync()
         return new
@@ -120,8 +134,24 @@ class ScenarioSite:
         """Add a paragraph to a story; ``announce`` updates its sitemap ``lastmod``."""
         story = self.stories[number - 1]
         story.edits += 1
+        story.edited = datetime.now(UTC)
         if announce:
             story.modified = datetime.now(UTC)
+        self.sync()
+        return story
+
+    def take_down(self, number: int, status: int = 404) -> Story:
+        """Remove a story: off the listings and the sitemap, its page answers ``status``
+        (404, 410, or 301 to the listing, as a site that redirects dead links does)."""
+        story = self.stories[number - 1]
+        story.gone = status
+        self.sync()
+        return story
+
+    def restore(self, number: int) -> Story:
+        """Put a taken-down story back, as it was."""
+        story = self.stories[number - 1]
+        story.gone = None
         self.sync()
         return story
 
@@ -133,15 +163,23 @@ class ScenarioSite:
     def routes(self) -> dict[str, Page]:
         routes = {"/robots.txt": Page(ROBOTS, headers={"Content-Type": "text/plain"}),
                   "/post-sitemap.xml": self._page(self.sitemap(), "application/xml", None)}
-        newest = list(reversed(self.stories))
+        newest = [s for s in reversed(self.stories) if s.gone is None]
         pages = [newest[i:i + self.per_page] for i in range(0, len(newest), self.per_page)]
         for number, teasers in enumerate(pages, start=1):
             path = "/articles/" if number == 1 else f"/articles/page/{number}/"
             routes[path] = self._page(self.listing(number, teasers, len(pages)), "text/html",
                                       teasers[0].lastmod)
         for story in self.stories:
-            routes[story.path] = self._page(self.article(story), "text/html", story.lastmod)
+            routes[story.path] = self._page(self.article(story), "text/html", story.lastmod) \
+                if story.gone is None else self._gone(story.gone)
         return routes
+
+    @staticmethod
+    def _gone(status: int) -> Page:
+        if status in (301, 302):
+            return Page(b"", status, {"Location": "/articles/"})
+        return Page(b"<html><body><h1>Page not found</h1></body></html>", status,
+                    {"Content-Type": "text/html; charset=UTF-8"})
 
     @staticmethod
     def _page(body: str, kind: str, modified: datetime | None) -> Page:
@@ -187,13 +225,21 @@ class ScenarioSite:
     def sitemap(self) -> str:
         entries = "".join(f"\t<url>\n\t\t<loc>{s.url}</loc>\n\t\t<lastmod>"
                           f"{s.lastmod.isoformat()}</lastmod>\n\t</url>\n"
-                          for s in self.stories)
+                          for s in self.stories if s.gone is None)
         return ('<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" '
                 'href="//humanrightshouse.org/wp-content/plugins/wordpress-seo/css/'
                 'main-sitemap.xsl"?>\n<urlset xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
                 'instance" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" '
                 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + entries +
                 "</urlset>\n<!-- XML Sitemap generated by Yoast SEO -->")
+
+    def posts(self) -> list[Post]:
+        """The stories as WordPress posts: published at 10:00 UTC on their day, modified
+        when a test published (``added``) or edited them."""
+        return [Post(id=s.number, link=s.url, date=datetime.combine(s.day, time(10), UTC),
+                     title=s.title, excerpt=s.summary,
+                     content="\n".join(f"<p>{html.escape(p)}</p>" for p in s.paragraphs()),
+                     modified=s.edited or s.added) for s in self.stories]
 
     # --- serving ---------------------------------------------------------------------------
     def start(self) -> ScenarioSite:

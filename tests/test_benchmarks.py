@@ -41,10 +41,10 @@ def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
         assert math.isfinite(rows[name]["value"]) and rows[name]["value"] > 0, rows[name]
         assert name in done.stdout
     # Both crawlers fetched the whole site: 50 stories, 5 listing pages, the sitemap index
-    # and its one child, robots.txt.
-    assert rows["crawl: hrarchive pages/s"]["note"] == "50 stories, 58 pages"
+    # and its one child, robots.txt; hrarchive also the feed the listing pages declare.
+    assert rows["crawl: hrarchive pages/s"]["note"] == "50 stories, 59 pages"
     assert rows["crawl: bare Scrapy pages/s"]["note"] == "50 stories, 58 pages"
-    assert rows["memory: peak RSS, crawl of 200"]["note"] == "223 pages"
+    assert rows["memory: peak RSS, crawl of 200"]["note"] == "224 pages"
     # The re-crawl fetched robots.txt, the new story and the changed one, and archived both.
     assert rows["re-crawl: requests issued"]["value"] >= 3
     assert rows["re-crawl: requests / minimum"]["note"] == "missed 0 new, 0 changed"

@@ -48,7 +48,7 @@ def test_extract_command_prints_what_the_archive_would_store() -> None:
     data = json.loads(done.stdout)
     assert data["title"] == TITLE
     assert data["published"] == "2022-02-24" and data["published_raw"] == "24.02.2022"
-    assert "Российская Федерация называет эти действия" in data["body_text"]
+    assert "В Москве происходящее именуют" in data["body_text"]
     assert "body_html" not in data
 
 

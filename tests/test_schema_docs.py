@@ -60,7 +60,7 @@ def test_metadata_describes_every_table_and_column() -> None:
     assert "0.65.5" in (ROOT / "metadata.yml").read_text("utf-8").splitlines()[0]
     assert set(meta["databases"]["archive"]["queries"]) == {
         "stories_mentioning", "teasers_never_archived", "changed_stories", "related_graph",
-        "stories_per_year"}
+        "stories_per_year", "missing_stories"}
 
 
 def test_an_archive_from_before_the_views_is_brought_forward(tmp_path: Path) -> None:
@@ -73,6 +73,16 @@ def test_an_archive_from_before_the_views_is_brought_forward(tmp_path: Path) -> 
     db.conn.commit()
     migrate(db)
     assert db.execute("select title, year, versions from stories").fetchall() == [("A", "2019", 0)]
+
+
+def test_an_archive_from_before_takedowns_gets_the_table_and_its_views(tmp_path: Path) -> None:
+    db = Database(tmp_path / "old.db")
+    migrations.apply(db, stop_before="0005_takedowns")
+    db.execute("drop table takedowns")  # as a file made before the table existed
+    db.conn.commit()
+    migrate(db)
+    assert db["takedowns"].exists() and "takedowns_by_month" in db.view_names()
+    assert db.execute("select count(*) from stories where gone_since is null").fetchone() == (0,)
 
 
 def test_a_rebuilt_table_gets_its_year_and_views_back(tmp_path: Path) -> None:

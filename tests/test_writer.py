@@ -73,7 +73,7 @@ def test_a_slow_writer_makes_the_crawl_wait_and_loses_nothing(tmp_path: Path) ->
     assert writer.error is None
     db = Database(path)
     assert db["articles"].count == 60 and db["teasers"].count == 60
-    assert sorted(map(str, outcomes)) == sorted(["('new', False)"] * 60 + ["new"] * 60)
+    assert sorted(map(str, outcomes)) == sorted(["('new', False, None)"] * 60 + ["new"] * 60)
     assert db.execute("select count(*) from articles_fts where articles_fts match "
                       "'defenders'").fetchone()[0] == 60
     assert fts_differences(path) == []
@@ -208,5 +208,5 @@ def test_a_write_that_fails_is_reported_and_the_writer_goes_on(tmp_path: Path) -
     locker.conn.rollback()
     writer.put(Op(ARTICLE, story(2), reply=outcomes.append))
     writer.close(timeout=30)
-    assert writer.error is None and outcomes[1] == ("new", False)
+    assert writer.error is None and outcomes[1] == ("new", False, None)
     assert [row["url"] for row in Database(path)["articles"].rows] == [story(2)["url"]]

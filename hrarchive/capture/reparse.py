@@ -31,11 +31,13 @@ from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, Capture
 from hrarchive.extract.urls import Rebaser
 from hrarchive.items import Article, Attachment
 from hrarchive.spiders.incremental import Planner
+from hrarchive.spiders.wpapi import POST_META
 from hrarchive.store.state import SiteState
 
 logger = logging.getLogger(__name__)
 
-CALLBACKS = ("parse_listing", "parse_feed", "parse_sitemap", "parse_article", "parse_attachment")
+CALLBACKS = ("parse_listing", "parse_feed", "parse_sitemap", "parse_article", "parse_attachment",
+             "parse_api")
 
 
 @dataclass
@@ -144,12 +146,16 @@ class ReparseMixin:
         stats = self.crawler.stats
         # nothing is fetched, so nothing is skipped: every captured page is read, as in --full
         self.planner = Planner(SiteState(self.profile.id), full=True)
+        self.wp_state = "replay"  # every captured listing is read; API posts join their pages
+        posts: dict[str, Any] = {}  # story URL: its WordPress post, from a captured API page
         decoder = HttpCompressionMiddleware(crawler=self.crawler)
         for captured in read_captures(self.captures_root, self.profile.id):
             stats.inc_value("hrarchive/reparse/records")
             if captured.callback not in CALLBACKS or not 200 <= captured.ref.status < 300:
                 continue
             meta: dict[str, Any] = {META_KEY: captured.ref.as_dict()}
+            if captured.callback == "parse_article" and captured.ref.url in posts:
+                meta[POST_META] = posts[captured.ref.url]
             if captured.attachment_of is not None:
                 meta[ATTACHMENT_KEY] = {"url": captured.ref.url,
                                         "story_url": captured.attachment_of or None}
@@ -173,6 +179,8 @@ class ReparseMixin:
             self._captured_at = iso_date_to_datetime(captured.ref.date).replace(tzinfo=UTC)
             for out in found:
                 if isinstance(out, Request):
+                    if POST_META in out.meta:
+                        posts[out.url] = out.meta[POST_META]
                     stats.inc_value("hrarchive/reparse/requests_dropped")
                     continue
                 if isinstance(out, Article | Attachment) and out.capture is None:

@@ -40,8 +40,11 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
           datasette_args: tuple[str, ...]) -> None:
     """Browse and search the archive in Datasette, at http://127.0.0.1:8001/.
 
-    Tables and columns are labelled and described, stories can be searched and faceted by
-    site, year, language and tag, and canned queries answer common questions. Arguments
+    The home page shows each site's figures, stories per month and the latest stories; a
+    story's page (/-/story/ID) its versions with what changed, teasers, related links,
+    attachments and captures. Tables and columns are labelled and described, stories can be
+    searched and faceted by site, year, language and tag, and canned queries answer common
+    questions. Arguments
     after `--` go to `datasette serve` as they are.
 
     \b
@@ -51,6 +54,9 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
       hrarchive serve -- --setting sql_time_limit_ms 5000
     """
     from datasette.cli import cli as datasette_cli
+    from datasette.plugins import pm
+
+    import hrarchive.web
 
     path = archive_path(db)
     try:
@@ -60,6 +66,8 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
     # Datasette's server re-raises SIGTERM once it has shut down: exit cleanly on it, so the
     # temporary metadata file is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if not pm.is_registered(hrarchive.web):  # home page, story pages, folded column docs
+        pm.register(hrarchive.web, name="hrarchive")
     with tempfile.TemporaryDirectory(prefix="hrarchive-serve-") as tmp:
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(metadata_for(path, metadata), ensure_ascii=False), "utf-8")

@@ -25,8 +25,9 @@ def _when(run: dict[str, Any] | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @DB_OPTION
 def stats(as_json: bool, db: str | None) -> None:
-    """Show, per site: stories, versions, teasers and related links archived; stories per
-    year of publication; runs, failed runs, the last run and the last successful run.
+    """Show, per site: stories, versions, teasers and related links archived; stories gone
+    from the site (takedowns) and gone ones that came back; stories per year of publication;
+    runs, failed runs, the last run and the last successful run.
 
     Exits with status 1 if any site's last run failed or was interrupted, so a cron job or
     monitoring check can alert on it.
@@ -67,15 +68,15 @@ def _print(sites: list[dict[str, Any]], years: list[dict[str, Any]]) -> None:
     if not sites:
         click.echo("The archive is empty: crawl a site first (hrarchive crawl SITE).")
         return
-    head = ("site", "stories", "versions", "teasers", "related", "runs", "failed", "last run",
-            "last success")
+    head = ("site", "stories", "versions", "teasers", "related", "gone", "back", "runs",
+            "failed", "last run", "last success")
     rows = [(s["site"], s["stories"], s["versions"], s["teasers"], s["related_links"],
-             s["runs"], s["failed_runs"],
+             s["gone"], s["came_back"], s["runs"], s["failed_runs"],
              f"{(s['last_run'] or {}).get('status', '-')} {_when(s['last_run'])}",
              _when(s["last_success"])) for s in sites]
     widths = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
     for row in (head, *rows):
-        cells = [str(v).ljust(w) if i in (0, 7, 8) else str(v).rjust(w)
+        cells = [str(v).ljust(w) if i in (0, 9, 10) else str(v).rjust(w)
                  for i, (v, w) in enumerate(zip(row, widths, strict=True))]
         click.echo("  ".join(cells).rstrip())
     click.echo()

@@ -175,6 +175,14 @@ def _body(node: Selector | None) -> tuple[str | None, str | None, lxml.html.Html
     return html_to_text(html), html, root
 
 
+def fragment_body(html: str) -> tuple[str | None, str | None]:
+    """Body text and cleaned HTML of a body given as an HTML fragment (a CMS's rendered
+    content), cleaned as a page's body is: share buttons, related lists... removed."""
+    found = Selector(text=f"<div>{html}</div>").xpath("//body/div")
+    text, cleaned, _root = _body(found[0] if found else None)
+    return text, cleaned
+
+
 def _links(anchors: list[Selector], base: Selector) -> list[dict[str, str | None]]:
     seen: set[str] = set()
     links = []

@@ -13,11 +13,33 @@ from hrarchive.extract.text import clean_text, html_to_text
 from hrarchive.extract.urls import strip_tracking
 
 FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)\b", re.I)
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
+COMMENTS = re.compile(r"comment|коммент|комент|каментар", re.I)
+HEAD_END = re.compile(rb"</head\s*>", re.I)
 
 
 def is_feed(body: bytes) -> bool:
     """Whether the bytes start like an RSS, Atom or RDF feed."""
     return FEED_ROOT.search(body[:2048]) is not None
+
+
+def declared_feeds(page: Selector | bytes, url: str,
+                   on_site: Callable[[str], bool] = lambda u: True) -> list[str]:
+    """The feeds a page declares with ``<link rel=alternate>`` (RSS, Atom), absolute, in page
+    order, comment feeds left out; from page bytes, only the ``<head>`` is parsed."""
+    if isinstance(page, bytes):
+        end = HEAD_END.search(page, 0, 262144)
+        head = page[:end.end() if end else 65536].decode("utf-8", "replace")
+        page = Selector(text=head)
+    found: list[str] = []
+    for link in page.css("link[rel~=alternate][href]"):
+        kind = link.attrib.get("type", "").split(";")[0].strip().lower()
+        href = urljoin(url, link.attrib["href"].strip())
+        if kind in FEED_TYPES and href.startswith("http") and on_site(href) and \
+                not COMMENTS.search(f"{href} {link.attrib.get('title', '')}") and \
+                href not in found:
+            found.append(href)
+    return found
 
 
 def extract_feed(body: bytes, url: str,

@@ -58,8 +58,10 @@ class LayoutAlarmPipeline:
         site = getattr(self.crawler.spider, "name", "?")
         alarms = []
         listings = int(stats.get_value("hrarchive/listing/read", 0))
-        # a sitemap index whose child sitemaps are all unchanged legitimately yields nothing
-        unchanged = stats.get_value("hrarchive/sitemap/skipped_unchanged", 0)
+        # a sitemap index whose child sitemaps are all unchanged legitimately yields nothing,
+        # and so does a WordPress API asked for the posts modified since the last run
+        unchanged = stats.get_value("hrarchive/sitemap/skipped_unchanged", 0) or \
+            stats.get_value("hrarchive/wpapi/nothing_modified", 0)
         if listings and not unchanged and not stats.get_value("hrarchive/stories/found"):
             alarms.append(f"no stories found on {listings} listing, feed or sitemap pages")
             logger.error("Layout alarm for %s: no story links on any listing, feed or sitemap "

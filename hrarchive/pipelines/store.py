@@ -26,9 +26,9 @@ from twisted.internet.defer import Deferred
 
 from hrarchive.capture.attachments import attachments_root
 from hrarchive.capture.writer import PendingCapture
-from hrarchive.items import Article, Attachment, NotModified, Teaser
+from hrarchive.items import Article, Attachment, Gone, NotModified, Teaser
 from hrarchive.store.archive import utcnow
-from hrarchive.store.queue import ARTICLE, ATTACHMENT, NOT_MODIFIED, TEASER, Op
+from hrarchive.store.queue import ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
@@ -144,6 +144,8 @@ class StorePipeline:
             op = Op(TEASER, data, reply=self._stored_teaser)
         elif isinstance(item, NotModified):
             op = Op(NOT_MODIFIED, data, reply=self._stored_not_modified)
+        elif isinstance(item, Gone):
+            op = Op(GONE, data, reply=self._stored_gone)
         elif isinstance(item, Attachment):
             data["root"] = str(attachments_root(self.crawler.settings))
             op = Op(ATTACHMENT, data, reply=self._stored_attachment)
@@ -170,6 +172,7 @@ class StorePipeline:
             self._count(f"hrarchive/store/article_{outcome[0]}")
             if outcome[1]:
                 self._count("hrarchive/store/capture")
+            self._back(outcome[2])
 
     def _stored_teaser(self, outcome: Any) -> None:
         if not self._failed(outcome):
@@ -177,7 +180,18 @@ class StorePipeline:
 
     def _stored_not_modified(self, outcome: Any) -> None:
         if not self._failed(outcome):
-            self._count(f"hrarchive/store/article_{outcome}")
+            self._count(f"hrarchive/store/article_{outcome[0]}")
+            self._back(outcome[1])
+
+    def _back(self, url: str | None) -> None:
+        """A story read or answered 304 that was gone (a takedown) is back."""
+        if url:
+            self._count("hrarchive/store/story_back")
+            logger.warning("Story back online after a takedown: %s", url)
+
+    def _stored_gone(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/story_{outcome}")
 
     def _stored_attachment(self, outcome: Any) -> None:
         if isinstance(outcome, OSError):

@@ -12,6 +12,9 @@
   did not finish (``recovery``), walk every listing page.
 - ``--since DATE`` skips stories dated before DATE and stops paging once a page holds only
   such stories.
+- Archived stories that no listing, feed or sitemap showed in this run are revalidated once
+  discovery is done, in a ``--full`` run or while younger than the recency window: a story
+  taken down usually leaves its listings too, and this is how its 404 is noticed.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from hrarchive.store.state import KnownStory, SiteState, TeaserKey
 class Fetch:
     """A story to fetch: ``known`` is set when it is archived and fetched to revalidate."""
 
-    reason: str  # new | sitemap | feed | teaser | recent | full
+    reason: str  # new | sitemap | feed | teaser | recent | full | unlisted
     known: KnownStory | None = None
 
     @property
@@ -71,6 +74,7 @@ class Planner:
             "incremental" if state.previous_status in (None, "finished") else "recovery"
         # the first run of a site walks everything anyway: nothing is archived
         self.walk_all = self.mode != "incremental"
+        self.seen: set[str] = set()  # archived stories that discovery found in this run
 
     def known(self, url: str) -> KnownStory | None:
         return self.state.story(url)
@@ -90,6 +94,7 @@ class Planner:
         known = self.known(url)
         if known is None:
             return Fetch("new")
+        self.seen.add(known.url)
         if self.full:
             return Fetch("full", known)
         reference = known.announced or known.last_seen  # the site's own clock when we can
@@ -101,6 +106,15 @@ class Planner:
         if day is not None and day >= self.recent_from:
             return Fetch("recent", known)
         return "archived"
+
+    def unlisted(self) -> list[KnownStory]:
+        """Archived stories discovery did not find in this run that still need revalidating:
+        every one in a ``--full`` run, else those younger than the recency window."""
+        stories = {story.url: story for story in self.state.stories.values()}
+        return [story for url, story in sorted(stories.items()) if url not in self.seen
+                and (self.mode == "full" or (story.published is not None
+                                             and story.published >= self.recent_from))
+                and not (self.since and story.published and story.published < self.since)]
 
     def keep_paging(self, archived: Sequence[bool], dates: Sequence[date | None]) -> str | None:
         """None to go on to the next listing page, or why to stop there."""

@@ -5,6 +5,7 @@ cannot be fetched or read is logged with its URL and counted, and the crawl goes
 Runs are incremental (see ``hrarchive.spiders.incremental``): the archive's state is read
 once at the start, and archived stories are fetched again only on a signal, conditionally.
 Spider arguments: ``base_url``, ``full`` (any of 1/true/yes), ``since`` (YYYY-MM-DD).
+A WordPress site may be read through its REST API instead (``hrarchive.spiders.wpapi``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import date
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
@@ -22,16 +25,17 @@ from twisted.python.failure import Failure
 
 from hrarchive.extract import extract_article, extract_listing
 from hrarchive.extract.dates import parse_date
-from hrarchive.extract.feed import extract_feed
+from hrarchive.extract.feed import declared_feeds, extract_feed
 from hrarchive.extract.text import clean_text
-from hrarchive.extract.urls import Rebaser, normalise_url, same_site
-from hrarchive.items import Article, NotModified, Teaser
+from hrarchive.extract.urls import Rebaser, normalise_url, same_site, slash_variant
+from hrarchive.items import Article, Gone, NotModified, Teaser
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
+from hrarchive.spiders.wpapi import POST_META, WordPressApi
 from hrarchive.store.state import SITEMAPS_STAT, read_site_state
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(WordPressApi, scrapy.Spider):
     """Crawls one site as its profile describes (no ``name``: only profile subclasses run)."""
 
     profile: SiteProfile
@@ -53,6 +57,8 @@ class SiteSpider(scrapy.Spider):
             self.run_options["since"] = self.since.isoformat()
         self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
         self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
+        self.feeds_seen = {self._key(url) for url in self.profile.feeds}
+        self.unlisted_done = False  # archived stories discovery missed: revalidated once
 
     # --- helpers ----------------------------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -67,9 +73,12 @@ class SiteSpider(scrapy.Spider):
         """A story link as the archive stores it: rebased, then normalised."""
         return normalise_url(self.rebase(url.strip()), trailing_slash=self.profile.trailing_slash)
 
-    def _date(self, printed: str | None) -> date | None:
-        iso = parse_date(printed, self.profile.languages, self.profile.date_order)
-        return date.fromisoformat(iso[:10]) if iso else None
+    def _date(self, printed: str | None) -> tuple[date | None, str | None]:
+        """A teaser's printed date as a day, and as the archive compares teasers: its
+        normal form when it can be read, else as printed (``store.state`` keys alike)."""
+        text = clean_text(printed)
+        iso = parse_date(text, self.profile.languages, self.profile.date_order)
+        return (date.fromisoformat(iso[:10]) if iso else None), iso or text
 
     def _story(self, url: str, **signals: Any) -> Request | None:
         """A request for a story the planner wants fetched, or None (counted, with why)."""
@@ -84,8 +93,15 @@ class SiteSpider(scrapy.Spider):
         self._count(f"hrarchive/incremental/fetch_{decision.reason}")
         if decision.known is None:
             return self._request(url, self.parse_article)
+        return self._revalidate(url, decision)
+
+    def _revalidate(self, url: str, decision: Fetch) -> Request:
+        """A conditional request for an archived story; a 404, 410 or redirect reaches
+        parse_article, which records a takedown (see ``_gone``)."""
+        assert decision.known is not None
         return self._request(url, self.parse_article, headers=decision.headers,
-                             meta={"handle_httpstatus_list": [304],
+                             meta={"handle_httpstatus_list": [304, *GONE_STATUSES,
+                                                              *REDIRECT_STATUSES],
                                    "hrarchive_known": decision.known.url})
 
     def is_story(self, url: str) -> bool:
@@ -102,15 +118,22 @@ class SiteSpider(scrapy.Spider):
         state = read_site_state(settings.get("HRARCHIVE_DB"), self.profile.id, crawl_id)
         self.planner = Planner(state, full=self.full, since=self.since,
                                recent_days=settings.getfloat("HRARCHIVE_RECENT_DAYS", 14))
+        self.crawler.signals.connect(self.revalidate_unlisted, signal=signals.spider_idle)
         self.crawler.stats.set_value("hrarchive/mode", self.planner.mode)
         self.logger.info("%s run of %s: %d stories archived, %d teased but not archived%s",
                          self.planner.mode, self.profile.id, len(state.stories),
                          len(state.missing),
                          f" (previous run {state.previous_status})"
                          if state.previous_status not in (None, "finished") else "")
+        self.api_setup()
         for url in state.missing:  # a killed run's unfinished work, or a page that failed
             self._count("hrarchive/incremental/fetch_missing")
             yield self._request(url, self.parse_article)
+        for request in self.ways_in():  # the REST API, or the HTML ways in
+            yield request
+
+    def html_ways_in(self) -> Iterator[Request]:
+        """The profile's listings, feeds and sitemaps."""
         for url in self.profile.start_urls:
             yield self._request(url, self.parse_listing)
         for url in self.profile.feeds:
@@ -119,6 +142,10 @@ class SiteSpider(scrapy.Spider):
             yield self._request(url, self.parse_sitemap)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_listing")  # read through the API instead
+        if held is not None:
+            yield from held
+            return
         try:
             listing = extract_listing(response.body, response.url, response.headers,
                                       self.profile.listing, self.is_story)
@@ -134,14 +161,14 @@ class SiteSpider(scrapy.Spider):
         for teaser in listing.teasers:
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**teaser, "url": self.rebase(teaser["url"])})
-            published = self._date(teaser.get("published"))
+            published, shown = self._date(teaser.get("published"))
             archived.append(self.planner.known(self._key(teaser["url"])) is not None)
             dates.append(published)
             request = self._story(teaser["url"], published=published, teaser=(
-                clean_text(teaser.get("title")), clean_text(teaser.get("summary")),
-                clean_text(teaser.get("published"))))
+                clean_text(teaser.get("title")), clean_text(teaser.get("summary")), shown))
             if request is not None:
                 yield request
+        yield from self._declared_feeds(response)
         if listing.next_page:
             stop = self.planner.keep_paging(archived, dates)
             if stop is None:
@@ -151,7 +178,31 @@ class SiteSpider(scrapy.Spider):
                 self.logger.info("Not paging past %s: its stories are %s", response.url,
                                  "archived" if stop == "archived" else "older than --since")
 
+    def _declared_feeds(self, response: Response) -> Iterator[Request]:
+        """The site's feeds a listing page declares (``<link rel=alternate>``), once each."""
+        home = self.profile.home
+        for url in declared_feeds(response.body, response.url,
+                                  lambda u: same_site(u, home) or same_site(u, self.rebase(home))):
+            key = self._key(url)
+            if key not in self.feeds_seen:
+                self.feeds_seen.add(key)
+                self._count("hrarchive/feed/declared")
+                yield Request(key, callback=self.parse_feed, errback=self.feed_unavailable)
+
+    def feed_unavailable(self, failure: Failure) -> None:
+        """A declared feed that cannot be fetched is logged, not counted as an error: the
+        listing it was found on was read, and the site may declare a feed it does not serve."""
+        self._count("hrarchive/feed/declared_unavailable")
+        request = getattr(failure, "request", None)
+        self.logger.warning("Declared feed %s could not be read: %s",
+                            request.url if request is not None else "?",
+                            failure.getErrorMessage())
+
     def parse_feed(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_feed")
+        if held is not None:
+            yield from held
+            return
         try:
             entries = extract_feed(response.body, response.url, self.is_story)
         except ValueError:
@@ -162,14 +213,19 @@ class SiteSpider(scrapy.Spider):
             updated = entry.pop("updated")
             yield Teaser(site=self.profile.id, listing_url=response.url,
                          **{**entry, "url": self.rebase(entry["url"])})
+            published, shown = self._date(entry["published"])
             request = self._story(
-                entry["url"], published=self._date(entry["published"]),
+                entry["url"], published=published,
                 changed=parse_signal_date(updated or entry["published"]), signal="feed",
-                teaser=(entry["title"], entry["summary"], entry["published"]))
+                teaser=(entry["title"], entry["summary"], shown))
             if request is not None:
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        held = self.api_intercept(response, "parse_sitemap")
+        if held is not None:
+            yield from held
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception:
@@ -193,8 +249,33 @@ class SiteSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
+    def revalidate_unlisted(self) -> None:
+        """Once discovery is done: revalidate the archived stories no listing, feed or sitemap
+        showed (all in a --full run, the recent ones otherwise), to notice takedowns."""
+        if self.unlisted_done or not hasattr(self, "planner"):
+            return
+        self.unlisted_done = True
+        stories = self.planner.unlisted()
+        if not stories:
+            return
+        assert self.crawler.engine is not None
+        for known in stories:
+            self._count("hrarchive/incremental/fetch_unlisted")
+            self.crawler.engine.crawl(self._revalidate(known.url, Fetch("unlisted", known)))
+        raise DontCloseSpider
+
     # --- stories ----------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        gone = self._gone(response)
+        if isinstance(gone, Request):
+            yield gone  # redirected to the story itself, or to a story that moved
+            return
+        if gone is not None:
+            self._count("hrarchive/article/gone")
+            self.logger.warning("Story gone from the site (%s%s): %s", gone.status,
+                                f" to {gone.redirect_to}" if gone.redirect_to else "", gone.url)
+            yield gone
+            return
         if response.status == 304:
             self._count("hrarchive/article/not_modified")
             yield NotModified(site=self.profile.id, url=response.meta["hrarchive_known"],
@@ -202,11 +283,16 @@ class SiteSpider(scrapy.Spider):
                               last_modified=_header(response, "Last-Modified"),
                               announced=self._announced(response))
             return
+        data: dict[str, Any] | None
         try:
             data = extract_article(response.body, response.url, response.headers,
                                    self.profile.article)
         except Exception:
             self._unreadable(response, "article")
+            data = None
+        if POST_META in response.meta:  # requested for a post of the WordPress API
+            data = self.api_merge(response, data)
+        if data is None:
             return
         self._count("hrarchive/article/read")
         for kind in ("related", "links", "attachments"):
@@ -216,6 +302,29 @@ class SiteSpider(scrapy.Spider):
         yield Article(site=self.profile.id, etag=_header(response, "ETag"),
                       last_modified=_header(response, "Last-Modified"),
                       announced=self._announced(response), **data)
+
+    def _gone(self, response: Response) -> Gone | Request | None:
+        """An archived story's page answering 404/410, or redirecting off the story (to a
+        page that is not a story: the home page, a listing, another site), is gone; a
+        redirect to the story itself or to another story URL is followed."""
+        known = response.meta.get("hrarchive_known")
+        if not known:
+            return None
+        if response.status in GONE_STATUSES:
+            return Gone(site=self.profile.id, url=known, status=response.status)
+        if response.status not in REDIRECT_STATUSES:
+            return None
+        location = response.headers.get("Location")
+        target = response.urljoin(location.decode("latin-1")) if location else response.url
+        key = self._key(target)
+        listings = {self._key(u) for u in (self.profile.home, *self.profile.start_urls)}
+        hops = int(response.meta.get("hrarchive_hops", 0))
+        if key not in listings and hops < 5 and \
+                (key in (known, slash_variant(known)) or self.is_story(target)):
+            return self._request(target, self.parse_article, dont_filter=True, meta={
+                "handle_httpstatus_list": [*GONE_STATUSES, *REDIRECT_STATUSES],
+                "hrarchive_known": known, "hrarchive_hops": hops + 1})
+        return Gone(site=self.profile.id, url=known, status=response.status, redirect_to=target)
 
     def _announced(self, response: Response) -> str | None:
         """The sitemap/feed date announcing the story fetched (known once that was read)."""
@@ -248,6 +357,10 @@ class SiteSpider(scrapy.Spider):
         else:
             self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
             self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+
+
+GONE_STATUSES = (404, 410)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)  # of an archived story: decided in _gone
 
 
 def _header(response: Response, name: str) -> str | None:

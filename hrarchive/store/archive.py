@@ -34,6 +34,7 @@ from hrarchive.extract.urls import slash_variant
 from hrarchive.store.migrations import migrate
 from hrarchive.store.schema import FTS_COLUMNS, FTS_TABLE
 from hrarchive.store.state import mark_interrupted, reap_crawls, this_process
+from hrarchive.store.takedowns import mark_back, mark_gone
 
 Clock = Callable[[], datetime]
 ARTICLE_CONTENT = ("title", "subtitle", "authors", "published", "body_text", "tags", "language")
@@ -266,6 +267,22 @@ class Archive:
             self._update("articles", int(existing["id"]), changes)
         self._wrote()
         return "not_modified"
+
+    # --- takedowns: hrarchive.store.takedowns -----------------------------------------------
+    def story_gone(self, url: str, status: int, crawl_id: int | None = None,
+                   redirect_to: str | None = None) -> str:
+        """A revalidated story is gone from its site; returns ``gone``, ``still_gone`` or
+        ``unknown``.  The story itself is not touched."""
+        self._begin()
+        with self.db.atomic():
+            outcome = mark_gone(self.db, url, status, self._now(), crawl_id, redirect_to)
+        self._wrote()
+        return outcome
+
+    def story_alive(self, urls: Iterable[str], crawl_id: int | None = None) -> bool:
+        """A story was read (or answered 304): mark it back if it was gone."""
+        self._begin()
+        return mark_back(self.db, urls, self._now(), crawl_id)
 
     def _save_article(self, item: Mapping[str, Any], crawl_id: int | None) -> str:
         now = self._now()

@@ -70,8 +70,17 @@ def researcher_views(db: Database) -> None:
     ensure_derived(db)
 
 
-# --- 0005: the full-text index is kept per batch by the writer, not by triggers (issue #10) ----
-@migrations(name="0005_fts_by_batch")
+# --- 0005: takedowns, stories their site stopped serving (issue #13) ----------------------
+@migrations(name="0005_takedowns")
+def takedowns(db: Database) -> None:
+    from hrarchive.store.views import ensure_derived
+
+    _create(db, "takedowns")
+    ensure_derived(db)  # the views that read takedowns
+
+
+# --- 0006: the full-text index is kept per batch by the writer, not by triggers (issue #10) ----
+@migrations(name="0006_fts_by_batch")
 def fts_by_batch(db: Database) -> None:
     # Archive.commit() indexes each batch's new and changed stories; a per-row trigger would
     # tokenise every story twice over (and every touch of last_seen through the update

@@ -105,6 +105,22 @@ join articles f on f.id = l.from_id
 where a.id = :story or a.url = :story
 order by direction desc, linked_title
 """),
+    Canned("missing_stories", "Stories that went missing from their site",
+           "Archived stories whose page later answered 404 or 410, or redirected to a page "
+           "that is not the story, newest first, with when they were last seen alive and "
+           "whether they came back. `site` and `month` (when first found gone, e.g. 2024-05 "
+           "or 2024) may be left empty. The story and its versions stay in the archive.",
+           """
+select t.site, substr(t.first_gone, 1, 7) as month, t.article_id, a.title, a.published,
+  t.status, t.redirect_to, t.last_alive, t.first_gone, t.last_gone, t.back,
+  (select count(*) from article_versions v where v.article_id = t.article_id) as versions,
+  t.url
+from takedowns t
+join articles a on a.id = t.article_id
+where (:site = '' or t.site = :site)
+  and (:month = '' or substr(t.first_gone, 1, length(:month)) = :month)
+order by t.first_gone desc, t.id desc
+"""),
     Canned("stories_per_year", "Stories per site and year",
            "How many stories each site published per year (by the date the story states).",
            """
@@ -257,6 +273,9 @@ def site_stats(db: Database) -> list[dict[str, Any]]:
         "runs": "select site, count(*) from crawls group by site",
         "failed_runs": "select site, count(*) from crawls "
                        "where status in ('failed', 'interrupted') group by site",
+        "gone": "select site, count(*) from takedowns where back is null group by site",
+        "came_back": "select site, count(*) from takedowns where back is not null "
+                     "group by site",
     }
     names = dict(db.execute("select id, name from sites").fetchall())
     sites: dict[str, dict[str, Any]] = {}

@@ -1,8 +1,9 @@
 """The queue between a crawl and the archive's one writer.
 
-Spiders and pipelines ``put`` operations (a story, a teaser, a 304, an attachment, a WARC
-record to write); the writer takes them with ``get_batch``, applies a batch in one
-transaction and only then ``ack``\\ s it.  What is put is applied in the order it was put.
+Spiders and pipelines ``put`` operations (a story, a teaser, a 304, a takedown, an
+attachment, a WARC record to write); the writer takes them with ``get_batch``, applies a
+batch in one transaction and only then ``ack``\\ s it.  What is put is applied in the
+order it was put.
 
 - ``put`` blocks while the queue holds ``maxsize`` operations not yet acknowledged
   (back-pressure: the crawl waits for the writer, nothing is dropped).
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 # Kinds of operation.  Plain data: what the archive is told.
 ARTICLE, TEASER, NOT_MODIFIED, ATTACHMENT = "article", "teaser", "not_modified", "attachment"
+GONE = "gone"  # a revalidated story that its site no longer serves (a takedown)
 # Local to the process: write a WARC record, run a function with the archive, end a batch.
 WARC, CALL, BARRIER = "warc", "call", "barrier"
 LOCAL = frozenset({WARC, CALL, BARRIER})

@@ -183,6 +183,24 @@ TABLES: tuple[Table, ...] = (
         C("warc", str, "WARC file holding the response, relative to the capture folder"),
         C("offset", int, "Byte offset of the response record in that file"),
     ), pk="id", unique=(("url",),), indexes=(("sha256",), ("article_id",))),
+    # --- takedowns (migration 0005_takedowns, issue #13) ------------------------------------
+    Table("takedowns", "One row per time an archived story went missing from its site: its "
+          "page answered 404 or 410, or redirected to a page that is not the story. The "
+          "story and its versions are kept; a story that comes back gets `back` set.", (
+        C("id", int, "Takedown number"),
+        C("article_id", int, "Story that went missing (articles.id)"),
+        C("site", str, "Site (sites.id)"),
+        C("url", str, "Canonical URL of the story (articles.url)"),
+        C("status", int, "HTTP status that said so: 404, 410, or the redirect's 301, 302, ..."),
+        C("redirect_to", str, "Where the story's URL redirected to (a home page, a listing), "
+                              "for a redirect"),
+        C("first_gone", str, "When the story was first found gone, UTC"),
+        C("last_gone", str, "When it was last found gone, UTC"),
+        C("last_alive", str, "When it was last fetched alive before it went (articles.last_seen)"),
+        C("back", str, "When it was found online again, UTC; empty while it is gone"),
+        C("crawl_id", int, "Run that first found it gone (crawls.id)"),
+        C("back_crawl_id", int, "Run that found it back (crawls.id)"),
+    ), pk="id", indexes=(("article_id",), ("url",), ("site", "first_gone"))),
 )
 
 FTS_TABLE = "articles_fts"

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from hrarchive.extract.urls import slash_variant
 
-TeaserKey = tuple[str | None, str | None, str | None]  # title, summary, date as printed
+TeaserKey = tuple[str | None, str | None, str | None]  # title, summary, date (ISO, or printed)
 SITEMAPS_STAT = "hrarchive/sitemap/lastmods"  # crawl stat: {child sitemap URL: lastmod}
 
 
@@ -128,7 +128,9 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
     for url, title, summary, raw, published in db.execute(
             "select url, title, summary, published_raw, published from teasers where site = ?",
             [site]).fetchall():
-        teasers.setdefault(url, set()).add((title, summary, raw))
+        # the date as teasers are told apart (content_hash): its normal form, else as printed;
+        # a feed's "Fri, 17 Nov 2023 02:35:00 +0000" and a listing's ISO date are one teaser
+        teasers.setdefault(url, set()).add((title, summary, published or raw))
         day = _date(published)
         if day and (url not in teaser_dates or day > teaser_dates[url]):
             teaser_dates[url] = day

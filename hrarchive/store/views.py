@@ -49,6 +49,8 @@ VIEWS: tuple[View, ...] = (
              C("related_links", int, "Links under its \"Related articles\" block"),
              C("first_seen", str, "When the story was first archived, UTC"),
              C("last_changed", str, "When its content last changed, UTC"),
+             C("gone_since", str, "When the site was first found no longer serving the story "
+                                  "(see takedowns), UTC; empty while it is online"),
          ), """
 select
   a.id,
@@ -70,7 +72,9 @@ select
   (select count(*) from article_versions v where v.article_id = a.id) as versions,
   (select count(*) from links l where l.from_id = a.id and l.kind = 'related') as related_links,
   a.first_seen,
-  a.last_changed
+  a.last_changed,
+  (select t.first_gone from takedowns t where t.article_id = a.id and t.back is null
+    order by t.id desc limit 1) as gone_since
 from articles a
 left join sites s on s.id = a.site
 """),
@@ -107,6 +111,27 @@ select
 from article_versions new
 join article_versions old on old.article_id = new.article_id and old.version = new.version - 1
 join articles a on a.id = new.article_id
+"""),
+    View("takedowns_by_month", "Stories that went missing from their site, per site and month "
+         "they were first found gone: how many, how many are still gone and how many came "
+         "back.", (
+             C("site", str, "Site (sites.id)"),
+             C("site_name", str, "Organisation's name"),
+             C("month", str, "Month the stories were first found gone, YYYY-MM"),
+             C("takedowns", int, "Stories found gone that month"),
+             C("still_gone", int, "Of those, stories still gone"),
+             C("came_back", int, "Of those, stories found online again since"),
+         ), """
+select
+  t.site,
+  s.name as site_name,
+  substr(t.first_gone, 1, 7) as month,
+  count(*) as takedowns,
+  sum(t.back is null) as still_gone,
+  sum(t.back is not null) as came_back
+from takedowns t
+left join sites s on s.id = t.site
+group by t.site, substr(t.first_gone, 1, 7)
 """),
 )
 

@@ -36,6 +36,7 @@ from hrarchive.store.queue import (
     ARTICLE,
     ATTACHMENT,
     BARRIER,
+    GONE,
     LOCAL,
     NOT_MODIFIED,
     TEASER,
@@ -62,12 +63,20 @@ def apply(archive: Archive, op: Op) -> Any:
     data = op.data
     if op.kind == ARTICLE:
         outcome = archive.save_article(data, op.crawl_id)
-        return outcome, bool(data.get("capture")) and save_capture(archive, data, op.crawl_id)
+        captured = bool(data.get("capture")) and save_capture(archive, data, op.crawl_id)
+        urls = [u for u in (data.get("canonical_url"), data["url"]) if u]
+        back = archive.story_alive(urls, op.crawl_id)  # a takedown ends: it is back
+        return outcome, captured, data["url"] if back else None
     if op.kind == TEASER:
         return archive.save_teaser(data, op.crawl_id)
     if op.kind == NOT_MODIFIED:
-        return archive.touch_article(data["url"], op.crawl_id, data.get("etag"),
-                                     data.get("last_modified"), data.get("announced"))
+        outcome = archive.touch_article(data["url"], op.crawl_id, data.get("etag"),
+                                        data.get("last_modified"), data.get("announced"))
+        back = archive.story_alive([data["url"]], op.crawl_id)
+        return outcome, data["url"] if back else None
+    if op.kind == GONE:
+        return archive.story_gone(data["url"], data["status"], op.crawl_id,
+                                  data.get("redirect_to"))
     if op.kind == ATTACHMENT:
         from hrarchive.capture.attachments import keep_file
 

@@ -109,6 +109,11 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     process.start()
     failed = [c.spider.name if c.spider else "?" for c in crawlers
               if c.stats is None or c.stats.get_value("hrarchive/crawl_status") != "finished"]
+    for crawler in crawlers:
+        disk_full = crawler.stats.get_value("hrarchive/disk_full") if crawler.stats else None
+        if disk_full:
+            click.echo(f"hrarchive: {disk_full}; what was committed is kept, run again with free "
+                       "space to fetch the rest", err=True)
     if failed:
         click.echo(f"hrarchive: crawl failed for: {', '.join(failed)}", err=True)
         sys.exit(1)

@@ -21,12 +21,22 @@ BUILTIN_DIR = Path(__file__).parent / "sites"
 LISTING_FIELDS = ("teaser", "url", "title", "date", "summary", "image", "next_page")
 ARTICLE_FIELDS = ("title", "subtitle", "date", "modified", "authors", "body", "tags",
                   "image", "related", "language")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# A site id names folders (captures/SITE/, job folders): a short lower-case slug, so no id
+# can be a path ("../x", "/etc"), hold a NUL or newline, or be longer than a file name.
+SLUG = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # \Z: no trailing newline, as $ allows
 API_KINDS = ("wordpress", "none")  # a profile's ``api``: read the WordPress REST API, or never
 
 
 class ProfileError(ValueError):
     """A profile file that cannot be used, with the reason and the file."""
+
+
+def check_site_id(site: str) -> str:
+    """``site`` if it is a valid site id (a slug of at most 64 characters), else ProfileError."""
+    if not isinstance(site, str) or not SLUG.fullmatch(site):
+        raise ProfileError(f"site id {site!r} must be a lower-case slug of at most 64 "
+                           "characters (a-z, 0-9, '-', '_'): it names folders")
+    return site
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,10 @@ def load_profile(path: str | Path | Traversable) -> SiteProfile:
     for key in ("id", "name"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ProfileError(f"{source}: '{key}' is required")
-    if not SLUG.match(data["id"]):
-        raise ProfileError(f"{source}: id {data['id']!r} must be a lower-case slug")
+    try:
+        check_site_id(data["id"])
+    except ProfileError as exc:
+        raise ProfileError(f"{source}: {exc}") from exc
     start_urls = _strings(data, "start_urls", source)
     feeds = _strings(data, "feeds", source)
     sitemaps = _strings(data, "sitemaps", source)
@@ -115,7 +127,7 @@ def load_profile(path: str | Path | Traversable) -> SiteProfile:
     if api is not None and api not in API_KINDS:
         raise ProfileError(f"{source}: api must be one of {', '.join(API_KINDS)}")
     post_types = _strings(data, "post_types", source) or ("posts",)
-    if not all(SLUG.match(t) for t in post_types):
+    if not all(SLUG.fullmatch(t) for t in post_types):
         raise ProfileError(f"{source}: post_types must be REST bases such as 'posts'")
     known = {"id", "name", "base_url", "languages", "start_urls", "feeds", "sitemaps",
              "article_url", "date_order", "trailing_slash", "listing", "article", "api",

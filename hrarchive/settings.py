@@ -66,7 +66,22 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# The time budget of one request, the whole body included (an endless, trickling response
+# is cut off here); a request that timed out is retried at most HRARCHIVE_TIMEOUT_RETRIES times.
 DOWNLOAD_TIMEOUT = 60
+HRARCHIVE_TIMEOUT_RETRIES = 1
+
+# --- hostile responses -----------------------------------------------------------------------
+# A page larger than this is refused while it downloads, and so is a compressed one as soon as
+# it inflates past it (a gzip bomb); Scrapy's 1 GiB default let one bomb take 1 GB of memory.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# Attachments (PDF reports, ...) may be larger than pages, up to this size.
+HRARCHIVE_ATTACHMENT_MAXSIZE = 64 * 1024 * 1024
+# A redirect loop is logged with its chain and counted (Scrapy drops it as a duplicate).
+DUPEFILTER_CLASS = "hrarchive.middlewares.redirects.RedirectLoopDupeFilter"
+# A dropped item is logged with its URL, the reason and the count, never the whole item.
+LOG_FORMATTER = "hrarchive.logformat.ShortLogFormatter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -98,6 +113,7 @@ ITEM_PIPELINES["hrarchive.pipelines.layout.LayoutAlarmPipeline"] = 150
 EXTENSIONS = {
     "hrarchive.extensions.jobdir.JobdirGuard": 0,
     "hrarchive.extensions.progress.Progress": 500,
+    "hrarchive.extensions.diskfull.DiskFullStop": 0,  # a full disk stops the crawl, clearly
 }
 
 # --- raw capture: next to the downloader, so it sees every response as received ------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from hrarchive.capture import beside_archive
@@ -35,6 +36,8 @@ from hrarchive.capture.writer import (
     PendingCapture,
     WarcWriter,
 )
+from hrarchive.extensions.diskfull import STAT as DISK_FULL
+from hrarchive.extensions.diskfull import stop_if_disk_full
 from hrarchive.extract.urls import normalise_url, same_site
 from hrarchive.items import Article, Attachment
 from hrarchive.store.queue import WARC, Op
@@ -117,6 +120,9 @@ class CaptureMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if self.writer is None or self.archive_writer is None:
             return response
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
+            raise IgnoreRequest(f"not captured, the disk is full: {response.url}")
         pending = PendingCapture()
         write = partial(self._write, exchange_of(request, response), datetime.now(UTC), pending)
         self.archive_writer.put(Op(WARC, write, reply=self._written))
@@ -124,15 +130,15 @@ class CaptureMiddleware:
         return response
 
     def _write(self, exchange: Exchange, now: datetime, pending: PendingCapture,
-               _archive: Any) -> CaptureRef | None:
+               _archive: Any) -> CaptureRef | Exception:
         """In the writer thread: compress and write the record, fill in where it went."""
         assert self.writer is not None
         try:
             ref = self.writer.write(exchange, now)
-        except Exception:
+        except Exception as exc:
             logger.exception("Could not capture %s (the crawl goes on)", exchange.url)
             self.writer.rotate()  # a half-written record ends its file; the next starts anew
-            return None
+            return exc
         pending.update(ref.as_dict())
         return ref
 
@@ -141,7 +147,8 @@ class CaptureMiddleware:
         stats = self.crawler.stats
         assert stats is not None
         if not isinstance(ref, CaptureRef):
-            stats.inc_value("hrarchive/capture/failed")
+            if not stop_if_disk_full(self.crawler, ref, "the captures"):
+                stats.inc_value("hrarchive/capture/failed")
             return
         stats.inc_value(f"hrarchive/capture/{ref.type}")
         stats.inc_value("hrarchive/capture/bytes", ref.length)
@@ -187,7 +194,9 @@ class CaptureSpiderMiddleware:
             self.crawler.stats.inc_value("hrarchive/attachment/requested")
             yield Request(url, callback=parse, errback=getattr(self.crawler.spider, "failed", None),
                           meta={ATTACHMENT_KEY: {"url": url, "title": data.get("title"),
-                                                 "story_url": item.canonical_url or item.url}})
+                                                 "story_url": item.canonical_url or item.url},
+                                "download_maxsize": self.crawler.settings.getint(
+                                    "HRARCHIVE_ATTACHMENT_MAXSIZE")})
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         for item in result:

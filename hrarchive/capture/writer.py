@@ -34,6 +34,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from hrarchive.profiles import check_site_id
+
 logger = logging.getLogger(__name__)
 
 DIGESTS_FILE = "payload-digests.txt"
@@ -124,7 +126,7 @@ class WarcWriter:
     def __init__(self, root: str | Path, site: str, max_bytes: int = 1_000_000_000,
                  info: Mapping[str, str] | None = None) -> None:
         self.root = Path(root)
-        self.site = site
+        self.site = check_site_id(site)  # never a path: the folder stays under root
         self.folder = self.root / site
         self.max_bytes = max_bytes
         self.info = dict(info or {})

@@ -55,7 +55,7 @@ def add_site(url: str, site_id: str | None, name: str | None, output: str | None
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("give the site's address, http:// or https://",
                                  param_hint="URL")
-    if site_id is not None and not SLUG.match(site_id):
+    if site_id is not None and not SLUG.fullmatch(site_id):
         raise click.BadParameter(f"{site_id!r} is not a lower-case slug", param_hint="--id")
     settings: Any = project_settings()
     agent = settings.get("USER_AGENT") \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
@@ -49,8 +50,28 @@ def decode(body: bytes, headers: Mapping[Any, Any] | None = None) -> str:
     return str(text)
 
 
+# A run of this many wrappers opened (or closed) one inside the other with nothing between
+# them.  libxml2 stops building the tree at depth 256 (2,048 with huge_tree), so a page whose
+# story sits under 10,000 nested <div>s parsed to a tree without the story.
+DEEP_OPEN = re.compile(r"(?:<(?:div|span|section)\b[^<>]*>\s*){64,}", re.I)
+DEEP_CLOSE = re.compile(r"(?:</(?:div|span|section)\s*>\s*){64,}", re.I)
+
+
+def shallow(text: str) -> str:
+    """``text`` with each run of empty nested wrappers made one: its innermost tag.
+
+    Only a page with over a thousand wrappers can be that deep, and only such a page is
+    searched (the search costs a third of a millisecond on a 100 KB page)."""
+    lower = text.lower()
+    wrappers = lower.count("<div") + lower.count("<span") + lower.count("<section")
+    if wrappers < 1024 or not DEEP_OPEN.search(text):
+        return text
+    text = DEEP_OPEN.sub(lambda m: m.group(0).rstrip().rsplit("<", 1)[-1].join(("<", "")), text)
+    return DEEP_CLOSE.sub("</div>", text)
+
+
 def parse(body: bytes, url: str, headers: Mapping[Any, Any] | None = None) -> Selector:
-    return Selector(text=decode(body, headers), base_url=url)
+    return Selector(text=shallow(decode(body, headers)), base_url=url)
 
 
 def absolute(sel: Selector, href: str) -> str:

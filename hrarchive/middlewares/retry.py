@@ -5,6 +5,11 @@ without blocking the crawl: as long as the response's ``Retry-After`` asks (seco
 HTTP date; 429 and 503 send it), else ``HRARCHIVE_RETRY_BACKOFF`` seconds doubled on each
 further retry.  No wait is longer than ``HRARCHIVE_RETRY_MAX_DELAY``: a server that asks for
 more is not retried (never sooner than it asked), and back-off stops growing there.
+
+A request that timed out (an endless or trickling response uses up its whole
+``DOWNLOAD_TIMEOUT``) is retried at most ``HRARCHIVE_TIMEOUT_RETRIES`` times.  A 429 or
+503 slows the whole site down, not just the page: the site's download slot keeps at least
+the wait it asked for between requests (AutoThrottle brings it back down as pages answer).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import Request
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
@@ -62,6 +68,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff = settings.getfloat("HRARCHIVE_RETRY_BACKOFF")
         self.max_delay = settings.getfloat("HRARCHIVE_RETRY_MAX_DELAY")
+        self.timeout_retries = settings.getint("HRARCHIVE_TIMEOUT_RETRIES", 1)
 
     def backoff_delay(self, retry_times: int) -> float:
         """The wait before retry number ``retry_times`` (1, 2, ...) when the server names none."""
@@ -79,14 +86,34 @@ class RetryAfterMiddleware(RetryMiddleware):
                            "HRARCHIVE_RETRY_MAX_DELAY (%.0f s)", request, asked, self.max_delay,
                            extra={"spider": self.crawler.spider})
             return response
+        if response.status in (429, 503):
+            self._slow_site(request, asked if asked is not None else self.backoff)
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
         await self._wait(retry, asked)
         return retry
 
+    def _slow_site(self, request: Request, seconds: float) -> None:
+        """Keep the site's requests at least ``seconds`` apart from now on (429, 503)."""
+        engine = self.crawler.engine
+        slots = getattr(getattr(engine, "downloader", None), "slots", {})
+        slot = slots.get(request.meta.get("download_slot"))
+        if slot is None or slot.delay >= min(seconds, self.max_delay):
+            return
+        slot.delay = min(seconds, self.max_delay)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("hrarchive/retry/site_slowed")
+        logger.warning("%s asks to slow down: %.1f s between its requests from now on",
+                       request.meta.get("download_slot"), slot.delay,
+                       extra={"spider": self.crawler.spider})
+
     async def process_exception(  # type: ignore[override]
             self, request: Request, exception: Exception) -> Request | Response | None:
+        if isinstance(exception, DownloadTimeoutError | TimeoutError) or \
+                "Timeout" in type(exception).__name__:
+            limit = request.meta.get("max_retry_times", self.max_retry_times)
+            request.meta["max_retry_times"] = min(limit, self.timeout_retries)
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             await self._wait(retry, None)

@@ -22,10 +22,13 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from twisted.internet.defer import Deferred
 
 from hrarchive.capture.attachments import attachments_root
 from hrarchive.capture.writer import PendingCapture
+from hrarchive.extensions.diskfull import STAT as DISK_FULL
+from hrarchive.extensions.diskfull import stop_if_disk_full
 from hrarchive.items import Article, Attachment, Gone, NotModified, Teaser
 from hrarchive.store.archive import utcnow
 from hrarchive.store.queue import ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
@@ -136,7 +139,9 @@ class StorePipeline:
                                       self.forced_stop)
 
     def process_item(self, item: Any) -> Any:
-        assert self.writer is not None
+        assert self.writer is not None and self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
+            raise DropItem("not stored, the disk is full")
         data = _plain(item)
         if isinstance(item, Article):
             op = Op(ARTICLE, data, reply=self._stored_article)
@@ -164,6 +169,7 @@ class StorePipeline:
     def _failed(self, outcome: Any) -> bool:
         if isinstance(outcome, BaseException):
             self._count("hrarchive/store/failed")
+            stop_if_disk_full(self.crawler, outcome, "the archive")
             return True
         return False
 

@@ -104,11 +104,28 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                                                               *REDIRECT_STATUSES],
                                    "hrarchive_known": decision.known.url})
 
+    def on_site(self, url: str) -> bool:
+        """Whether a URL is on the site, or on its --base-url copy."""
+        home = self.profile.home
+        return same_site(url, home) or same_site(url, self.rebase(home))
+
     def is_story(self, url: str) -> bool:
         """A link to a story: on the site (or its --base-url copy), matching ``article_url``."""
-        home = self.profile.home
-        on_site = same_site(url, home) or same_site(url, self.rebase(home))
-        return on_site and self.profile.is_article_url(url)
+        return self.on_site(url) and self.profile.is_article_url(url)
+
+    def off_site(self, response: Response, kind: str) -> bool:
+        """A page that redirected off the site: logged with its chain, counted, not read."""
+        chain = response.meta.get("redirect_urls")
+        if not chain or self.on_site(response.url):
+            return False
+        self._count("hrarchive/errors")
+        self._count("hrarchive/redirect/off_site")
+        assert self.crawler.stats is not None
+        self.logger.warning("Redirect off the site, not archived as its %s: %s "
+                            "(off-site redirects so far: %d)", kind,
+                            " -> ".join([*chain, response.url]),
+                            self.crawler.stats.get_value("hrarchive/redirect/off_site"))
+        return True
 
     # --- discovery --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -142,6 +159,8 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             yield self._request(url, self.parse_sitemap)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        if self.off_site(response, "listing"):
+            return
         held = self.api_intercept(response, "parse_listing")  # read through the API instead
         if held is not None:
             yield from held
@@ -283,6 +302,8 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                               last_modified=_header(response, "Last-Modified"),
                               announced=self._announced(response))
             return
+        if self.off_site(response, "story"):
+            return
         data: dict[str, Any] | None
         try:
             data = extract_article(response.body, response.url, response.headers,
@@ -295,6 +316,12 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         if data is None:
             return
         self._count("hrarchive/article/read")
+        if b"\x00" in response.body and "\x00" in getattr(response, "text", ""):
+            self._count("hrarchive/article/nul_removed")  # the parser drops them
+            assert self.crawler.stats is not None
+            self.logger.warning("NUL characters removed from %s (pages so far: %d)",
+                                response.url,
+                                self.crawler.stats.get_value("hrarchive/article/nul_removed"))
         for kind in ("related", "links", "attachments"):
             data[kind] = [{**link, "url": self.rebase(link["url"])} for link in data[kind]]
         if data["canonical_url"]:
@@ -355,8 +382,17 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self._count(f"hrarchive/errors/http_{status}")
             self.logger.error("HTTP %s for %s (not archived)", status, url)
         else:
-            self._count(f"hrarchive/errors/{failure.type.__name__ if failure.type else 'error'}")
-            self.logger.error("Could not fetch %s: %s", url, failure.getErrorMessage())
+            message = failure.getErrorMessage()
+            reason = failure.type.__name__ if failure.type else "error"
+            # Scrapy cancels a body growing past DOWNLOAD_MAXSIZE (or download_maxsize) without
+            # a message, and ignores a compressed one inflating past it
+            if "max size" in message or "MAXSIZE" in message or reason == "DownloadCancelledError":
+                reason, message = "too_large", message or "larger than the download max size"
+            message = message or reason
+            self._count(f"hrarchive/errors/{reason}")
+            assert self.crawler.stats is not None
+            self.logger.error("Could not fetch %s: %s (%s so far: %d)", url, message, reason,
+                              self.crawler.stats.get_value(f"hrarchive/errors/{reason}"))
 
 
 GONE_STATUSES = (404, 410)

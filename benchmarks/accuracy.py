@@ -16,23 +16,33 @@ names, as the page has it: a person chose that element as the story's body).  ``
 is the share of ``body_contains`` found and ``body_excludes`` absent.  ``ms/page`` is the
 mean extraction time.
 
-Run: ``python -m benchmarks.accuracy`` (``--cases`` lists per-case misses).
+Run: ``python -m benchmarks.accuracy`` (``--cases`` lists per-case misses).  The fixture
+pages were read while the rules were written: this table is a regression guard.
+
+``python -m benchmarks.accuracy --real [PATH]`` measures instead on the development set of
+real pages nobody here wrote (default ``../shared/realpages`` beside the repository): body
+P/R/F1, title, date (day right, given, wrong), authors and ms/page for hrarchive,
+trafilatura and htmldate (fast and extensive); see ``benchmarks/realpages.py``.
+``--every N`` reads every N-th page only; ``--json FILE`` also writes the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import trafilatura
 from parsel import Selector
 
+from benchmarks import realpages
 from hrarchive.extract import extract_article
 from hrarchive.extract.page import decode, nodes
 from hrarchive.extract.stored import stored_article
@@ -167,10 +177,37 @@ def score(result: Result, case: Case, reference: str | None, total: Score) -> No
         total.add("snippets", sum(checks) / len(checks), name)
 
 
+def _real(path: Path, every: int, json_file: Path | None) -> int:
+    try:
+        figures = realpages.measure(path, every=max(1, every))
+    except realpages.MissingSet as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import htmldate
+
+    pages = next(iter(figures.values()))["pages"] if figures else 0
+    print(f"development set: {pages} real pages from {path}; trafilatura "
+          f"{trafilatura.__version__}, htmldate {htmldate.__version__}")
+    print(realpages.table(figures))
+    for name, row in figures.items():
+        for crash in row["crash_list"]:
+            print(f"crash: {name} {crash}")
+    if json_file:
+        json_file.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", action="store_true", help="list each extractor's misses")
+    parser.add_argument("--real", nargs="?", const=str(realpages.DEFAULT), metavar="PATH",
+                        help="measure on the development set of real pages instead "
+                             f"(default {realpages.DEFAULT})")
+    parser.add_argument("--every", type=int, default=1, help="with --real: every N-th page")
+    parser.add_argument("--json", type=Path, help="with --real: also write the figures here")
     args = parser.parse_args(argv)
+    if args.real is not None:
+        return _real(Path(args.real), args.every, args.json)
     cases = [c for c in iter_all_cases() if c.kind == "article" and c.expected is not None
              and int(c.meta.get("status", 200)) == 200]
     extractors: dict[str, Any] = {}

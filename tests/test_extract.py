@@ -83,3 +83,15 @@ def test_accuracy_benchmark_prints_every_field() -> None:
         row = next(line for line in lines if line.startswith(label))
         numbers = [float(x) for x in row.removeprefix(label).split()]
         assert len(numbers) == 6 and all(0 <= n <= 1 for n in numbers[:5]), row
+
+
+def test_utf8_bytes_win_over_a_legacy_charset_declared_in_meta() -> None:
+    """A made-up page that declares Shift_JIS in <meta> but whose bytes are UTF-8 is read as
+    UTF-8; a page truly in Shift_JIS is still read in Shift_JIS."""
+    title = "東京で人権について話し合う会"
+    page = (f'<html><head><meta charset="Shift_JIS"><title>{title}</title></head>'
+            f'<body><h1>{title}</h1><p>市民の集まりが土曜日に開かれました。</p></body></html>')
+    utf8 = extract_article(page.encode("utf-8"), "https://example.org/jp/1")
+    legacy = extract_article(page.encode("shift_jis"), "https://example.org/jp/1")
+    assert utf8["title"] == title
+    assert legacy["title"] == title

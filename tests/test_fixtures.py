@@ -135,7 +135,10 @@ def test_fixture_case(case: Case, mode: str) -> None:
         assert _url(next_page, case.url, profile) == expected["next_page"]
 
 
-ENGINE_SITES = [s for s in fixture_sites() if s not in {"hrhouse", "wordpress"}]
+# hrhouse is crawled by its own tests; a site with its own profile.toml (wordpress,
+# oddvalues, newtheme...) has no built-in profile to add a sitemap to, and its own test
+ENGINE_SITES = [s for s in fixture_sites() if s != "hrhouse"
+                and not (FIXTURES / s / "profile.toml").exists()]
 SITEMAP_PATH = "/__tests__/sitemap.xml"
 
 

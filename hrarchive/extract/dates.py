@@ -19,7 +19,11 @@ from typing import Any
 
 ISO_LIKE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
-NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})\s*$")
+NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{2,4})"
+                     r"(?:,?\s+(?:at\s+)?\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?\s*$",
+                     re.I)
+COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2})(?::?(\d{2}))?)?"
+                         r"(Z|[+-]\d{2}:?\d{2})?$")
 WORD = r"[^\W\d_]+\.?"
 DATE_IN_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -28,6 +32,7 @@ DATE_IN_TEXT = re.compile(
     rf"|\b\d{{1,2}}\.?\s+(?:de\s+)?{WORD}\s+(?:de\s+)?\d{{4}}\b"
     rf"|\b{WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
     rf"|\b\d{{4}}\s+(?:{WORD}\s+)?\d{{1,2}}\s+{WORD}")
+NAME = re.compile(r"(?!(?:UTC|GMT|[A-Z]{2,4}T)\b)[^\W\d_]{3,}")  # a month or day name
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT)\b)\s*$")
 NOISE = re.compile(r"^\s*(posted|published|updated|date|on|опубликовано|дата)\b[\s:]*", re.I)
@@ -40,6 +45,11 @@ def _iso(value: datetime, has_time: bool, has_offset: bool) -> str:
 
 
 def _from_iso(text: str) -> str | None:
+    compact = COMPACT_ISO.match(text)
+    if compact:  # 20201123T11:02:35Z, 20201123
+        year, month, day, hour, minute, second, zone = compact.groups()
+        text = f"{year}-{month}-{day}" + (
+            f"T{hour}:{minute}:{second or '00'}{zone or ''}" if hour else "")
     if not ISO_LIKE.match(text):
         return None
     try:
@@ -97,7 +107,16 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
         return None
     import dateparser  # imported late: it is slow to import and needed only here
 
-    value = dateparser.parse(text, languages=list(languages) or None, settings=_settings(order))
+    value = None
+    if not languages and text.isascii():
+        # most dates printed in Latin letters are English: trying English alone first spares
+        # detecting the language among all of dateparser's (slow the first time each is met)
+        value = dateparser.parse(text, languages=["en"], settings=_settings(order))
+    if value is None and (languages or not text.isascii() or NAME.search(text)):
+        # (a text of digits alone is no more readable in another language: and detecting
+        # the language of "2018-10-29T10:15-500" takes dateparser seconds)
+        value = dateparser.parse(text, languages=list(languages) or None,
+                                 settings=_settings(order))
     if value is None or not (date(1900, 1, 1) <= value.date() <= date(2100, 1, 1)):
         return None
     return _iso(value, bool(HAS_TIME.search(text)), bool(HAS_OFFSET.search(text)))

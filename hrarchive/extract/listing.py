@@ -48,6 +48,7 @@ class Listing:
 
     teasers: list[dict[str, Any]] = field(default_factory=list)
     next_page: str | None = None
+    selector_misses: list[str] = field(default_factory=list)  # fields read generically
 
 
 def _outside_chrome(node: Selector) -> bool:
@@ -175,23 +176,45 @@ def next_page(sel: Selector, spec: str | None = None) -> str | None:
 def extract_listing(body: bytes, url: str, headers: Mapping[Any, Any] | None = None,
                     selectors: Mapping[str, str] | None = None,
                     is_story: Callable[[str], bool] = lambda u: True) -> Listing:
-    """The teasers of a listing page, in page order, with the next page's URL."""
+    """The teasers of a listing page, in page order, with the next page's URL.
+
+    A profile selector that finds nothing falls back to the generic rule for its field, and
+    the field is named in ``selector_misses``.
+    """
     sel = parse(body, url, headers)
     spec = dict(selectors or {})
-    blocks = list(nodes(sel, spec["teaser"])) if "teaser" in spec \
-        else _generic_blocks(sel, is_story)
+    misses: set[str] = set()
+
+    def by_profile(name: str, found: Any) -> Any:
+        if name in spec and not found:
+            misses.add(name)
+        return found
+
+    blocks = [b for b in nodes(sel, spec["teaser"]) if _link(b, spec.get("url"), is_story)
+              or _link(b, None, is_story)] if "teaser" in spec else []
+    if not by_profile("teaser", blocks):
+        blocks = _generic_blocks(sel, is_story)
     teasers: list[dict[str, Any]] = []
     for block in blocks:
-        link = _link(block, spec.get("url"), is_story)
+        link = by_profile("url", _link(block, spec["url"], is_story) if "url" in spec else None) \
+            or _link(block, None, is_story)
         if not link:
             continue
-        title = _title(block, link, spec.get("title"))
+        title = by_profile("title", first(block, spec["title"]) if "title" in spec else None) \
+            or _title(block, link, None)
         teasers.append({
             "url": link,
             "title": title,
-            "summary": _summary(block, title, spec.get("summary")),
-            "published": first(block, spec["date"]) if "date" in spec else _first_of(block, DATE),
-            "image_url": first(block, spec.get("image") or "img::attr(src)"),
+            "summary": by_profile("summary", first(block, spec["summary"])
+                                  if "summary" in spec else None)
+            or _summary(block, title, None),
+            "published": by_profile("date", first(block, spec["date"]) if "date" in spec
+                                    else None) or _first_of(block, DATE),
+            "image_url": by_profile("image", first(block, spec["image"]) if "image" in spec
+                                    else None) or first(block, "img::attr(src)"),
             "position": len(teasers) + 1,
         })
-    return Listing(teasers, next_page(sel, spec.get("next_page")))
+    # the last page of a listing has no next page: not a miss, and no generic guess either
+    following = next_page(sel, spec.get("next_page")) if "next_page" in spec \
+        else next_page(sel)
+    return Listing(teasers, following, sorted(misses))

@@ -4,6 +4,7 @@ microdata, ``<link rel=canonical>``, ``<time datetime>`` and ``<html lang>``."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from parsel import Selector
 
 from hrarchive.extract.text import clean_text
 
+WRAPPERS = re.compile(r"^\s*(<!\[CDATA\[|<!--)|(\]\]>|-->)\s*$")
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle",
     "AnalysisNewsArticle", "OpinionNewsArticle", "ScholarlyArticle", "PressRelease",
@@ -28,20 +30,39 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 def _types(node: dict[str, Any]) -> set[str]:
     kind = node.get("@type", [])
-    return {str(k) for k in (kind if isinstance(kind, list) else [kind])}
+    # "NewsArticle", "http://schema.org/NewsArticle", "schema:NewsArticle"
+    return {str(k).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+            for k in (kind if isinstance(kind, list) else [kind])}
+
+
+def json_ld_nodes(sel: Selector) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of the page, in page order (``@graph`` members included)."""
+    for script in sel.css('script[type="application/ld+json"]::text').getall():
+        # wrapped in <![CDATA[ ]]> or <!-- -->, or followed by a stray ";": read what is JSON
+        text = WRAPPERS.sub("", script).strip().rstrip(";")
+        try:
+            data = json.loads(text, strict=False)
+        except ValueError:
+            continue
+        yield from _walk(data)
 
 
 def json_ld_article(sel: Selector) -> dict[str, Any]:
     """The first JSON-LD object typed as an article, or {}."""
-    for script in sel.css('script[type="application/ld+json"]::text').getall():
-        try:
-            data = json.loads(script, strict=False)
-        except ValueError:
-            continue
-        for node in _walk(data):
-            if _types(node) & ARTICLE_TYPES:
-                return node
+    for node in json_ld_nodes(sel):
+        if _types(node) & ARTICLE_TYPES:
+            return node
     return {}
+
+
+def json_ld_published(sel: Selector) -> str | None:
+    """``datePublished`` of the first JSON-LD object of any type that has one (a WebPage,
+    a VideoObject...), when no article object declares it."""
+    for node in json_ld_nodes(sel):
+        value = node.get("datePublished")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
 
 
 def _names(value: Any) -> list[str]:
@@ -61,18 +82,44 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def meta(sel: Selector, *names: str) -> str | None:
+PUBLISHED_META = (
+    "article:published_time", "article:published", "og:published_time", "datepublished",
+    "date", "dc.date.issued", "dc.date", "dcterms.issued", "dcterms.date", "dcterms.created",
+    "dc.date.created", "publication_date", "publish_date", "publish-date", "published_date",
+    "published-date", "pubdate", "parsely-pub-date", "sailthru.date", "article.published",
+    "article_date_original", "cxenseparse:recs:publishtime", "citation_publication_date",
+    "citation_date", "originalpublicationdate", "displaydate", "bt:pubdate")
+
+
+def meta_values(sel: Selector) -> dict[str, str]:
+    """Every ``<meta>`` of the page by its name, property or itemprop (lowercased): the
+    first non-empty content given for each."""
+    values: dict[str, str] = {}
+    for element in sel.xpath("//meta[@content]"):
+        content = (element.attrib.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("name", "property", "itemprop"):
+            key = (element.attrib.get(attribute) or "").strip().lower()
+            if key:
+                values.setdefault(key, content)
+    return values
+
+
+def meta(sel: Selector | dict[str, str], *names: str) -> str | None:
+    """The first of ``names`` the page's ``<meta>`` gives a value for."""
+    values = sel if isinstance(sel, dict) else meta_values(sel)
     for name in names:
-        value = sel.css(f'meta[property="{name}"]::attr(content), '
-                        f'meta[name="{name}"]::attr(content)').get()
-        if value and value.strip():
-            return value.strip()
+        value = values.get(name.lower())
+        if value:
+            return value
     return None
 
 
 def declared(sel: Selector) -> dict[str, Any]:
     """Fields the page declares, None where it declares nothing."""
     ld = json_ld_article(sel)
+    metas = meta_values(sel)
     keywords = ld.get("keywords")
     if isinstance(keywords, str):
         keywords = [k for k in (clean_text(k) for k in keywords.split(",")) if k]
@@ -82,20 +129,21 @@ def declared(sel: Selector) -> dict[str, Any]:
                              '[itemprop="datePublished"]::attr(datetime)').get()
     return {
         "title": clean_text(ld.get("headline")) if isinstance(ld.get("headline"), str) else None,
-        "og_title": clean_text(meta(sel, "og:title", "twitter:title")),
-        "description": clean_text(meta(sel, "og:description", "description")),
-        "published": ld.get("datePublished") or meta(sel, "article:published_time",
-                                                     "datePublished", "date", "DC.date.issued")
-        or microdata_date,
-        "modified": ld.get("dateModified") or meta(sel, "article:modified_time", "og:updated_time"),
-        "authors": _names(ld.get("author")) or _names(meta(sel, "author")) or
+        "og_title": clean_text(meta(metas, "og:title", "twitter:title")),
+        "description": clean_text(meta(metas, "og:description", "description")),
+        "published": ld.get("datePublished") or meta(metas, *PUBLISHED_META)
+        or microdata_date or json_ld_published(sel),
+        "modified": ld.get("dateModified") or meta(metas, "article:modified_time",
+                                                   "og:updated_time"),
+        "ld_authors": _names(ld.get("author")),
+        "authors": _names(ld.get("author")) or _names(meta(metas, "author")) or
         [a for a in (clean_text(" ".join(n.css("::text").getall()))
                      for n in sel.css('[itemprop="author"]')) if a],
         "tags": tags or (keywords if isinstance(keywords, list) else []),
-        "image_url": _image(ld.get("image")) or meta(sel, "og:image", "twitter:image"),
+        "image_url": _image(ld.get("image")) or meta(metas, "og:image", "twitter:image"),
         "language": ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None,
         "canonical_url": sel.css('link[rel="canonical"]::attr(href)').get(),
-        "site_name": clean_text(meta(sel, "og:site_name")),
-        "html_lang": sel.xpath("/html/@lang").get() or meta(sel, "og:locale", "language"),
+        "site_name": clean_text(meta(metas, "og:site_name")),
+        "html_lang": sel.xpath("/html/@lang").get() or meta(metas, "og:locale", "language"),
         "time": sel.css("article time::attr(datetime), main time::attr(datetime)").get(),
     }

@@ -40,10 +40,18 @@ def decode(body: bytes, headers: Mapping[Any, Any] | None = None) -> str:
     ``http-equiv``, and only when none of these is given, by detection.
 
     A header charset the bytes do not decode in (a windows-1251 page served as UTF-8) is
-    ignored, so a wrong header does not garble the page.
+    ignored, so a wrong header does not garble the page.  Bytes that decode cleanly as UTF-8
+    are read as UTF-8 whatever legacy charset ``<meta>`` declares (Shift_JIS, GBK...): in a
+    legacy charset, text that happens to be valid UTF-8 is all but unheard of.
     """
     content_type = header(headers, "Content-Type")
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    if encoding.replace("-", "").lower() not in {"utf8", "ascii"} and \
+            encoding.lower() not in (content_type or "").lower() and not body.isascii():
+        try:  # a legacy charset in <meta>, yet the bytes are valid UTF-8: they are UTF-8
+            return body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
     if content_type and "\ufffd" in text and "\ufffd".encode(encoding, "ignore") not in body:
         # the header's charset does not fit the bytes: read the page without it
         _, text = html_to_unicode(None, body, auto_detect_fun=_detect)
@@ -77,7 +85,10 @@ def parse(body: bytes, url: str, headers: Mapping[Any, Any] | None = None) -> Se
 def absolute(sel: Selector, href: str) -> str:
     """``href`` resolved against the page the selector belongs to."""
     base = getattr(sel.root, "base_url", None)
-    return urljoin(base, href.strip()) if base else href.strip()
+    try:
+        return urljoin(base, href.strip()) if base else href.strip()
+    except ValueError:  # "http://[x": left as written, for the normal forms to drop
+        return href.strip()
 
 
 def nodes(sel: Selector | SelectorList, spec: str) -> SelectorList:

@@ -89,8 +89,11 @@ class Rebaser:
     def __call__(self, url: str) -> str:
         if self.override is None or self.real is None:
             return url
-        parts = urlsplit(url)
-        if not same_site(url, self.real.geturl()):
+        try:
+            parts = urlsplit(url)
+            if not same_site(url, self.real.geturl()):
+                return url
+        except ValueError:  # not a URL that can be split: left for the normal forms to drop
             return url
         return urlunsplit((self.override.scheme, self.override.netloc,
                            self.override.path + parts.path, parts.query, parts.fragment))

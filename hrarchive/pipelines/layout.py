@@ -4,8 +4,10 @@ A site that changes its layout rarely breaks the crawl; it makes it read nothing
 fails (status ``failed``, ``hrarchive crawl`` exits 1) when its listings, feeds and sitemaps
 yield no story at all, or when more than ``HRARCHIVE_LAYOUT_MAX_MISSING`` of the story pages
 it read (at least ``HRARCHIVE_LAYOUT_MIN_STORIES`` of them) lack a title, a readable date or
-body text.  The log names the fields and the pages.  It sits after normalise and before
-validate, so it also sees the stories validation drops.
+body text.  The log names the fields and the pages.  A profile selector that found nothing on
+any page read with it is reported as "selector no longer matches" (a warning: generic
+extraction stood in for it, so the run is not failed for that alone).  It sits after
+normalise and before validate, so it also sees the stories validation drops.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from hrarchive.items import Article
 logger = logging.getLogger(__name__)
 FIELDS = {"title": "a title", "published": "a readable date", "body_text": "body text"}
 SHOWN = 10  # pages named in the log per field
+MISSED = "hrarchive/selectors/missed/"  # + "article.title": pages it found nothing on
+PAGES = "hrarchive/selectors/pages/"  # + "article": pages read with the profile's selectors
 
 
 def layout_problems(read: int, missing: dict[str, list[str]], max_share: float,
@@ -29,6 +33,19 @@ def layout_problems(read: int, missing: dict[str, list[str]], max_share: float,
         return {}
     return {name: f"{len(urls)} of {read} story pages lack {FIELDS[name]} ({name})"
             for name, urls in missing.items() if len(urls) / read > max_share}
+
+
+def stale_selectors(stats: dict[str, Any]) -> dict[str, int]:
+    """Profile selectors (``article.title``, ``listing.date``...) that found nothing on any
+    page of the run that was read with them: the field name and the number of pages."""
+    stale = {}
+    for key, missed in stats.items():
+        if key.startswith(MISSED):
+            name = key.removeprefix(MISSED)
+            pages = int(stats.get(PAGES + name.split(".")[0], 0))
+            if pages and int(missed) >= pages:
+                stale[name] = pages
+    return dict(sorted(stale.items()))
 
 
 class LayoutAlarmPipeline:
@@ -73,5 +90,12 @@ class LayoutAlarmPipeline:
             logger.error("Layout alarm for %s: %s: %s%s", site, line, ", ".join(urls[:SHOWN]),
                          more)
         alarms += problems.values()
+        stale = stale_selectors(stats.get_stats())
+        if stale:
+            # generic extraction stood in, so the run goes on: a warning, not a failure
+            line = "selector no longer matches: " + ", ".join(
+                f"{name} (none of {pages} pages)" for name, pages in stale.items())
+            stats.set_value("hrarchive/layout/selectors", line)
+            logger.warning("Layout alarm for %s: %s; read generically instead", site, line)
         if alarms:
             stats.set_value("hrarchive/layout/alarm", "layout alarm: " + "; ".join(alarms))

@@ -63,9 +63,17 @@ class NormalisePipeline:
 
     def _article(self, item: Article) -> None:
         profile = self.profile
+        dropped: list[str] = []
         data = stored_article(vars(item), profile.languages if profile else (),
                               profile.date_order if profile else None,
-                              profile.trailing_slash if profile else None)
+                              profile.trailing_slash if profile else None, dropped)
+        for value in dropped:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("hrarchive/normalise/dropped_values")
+            self.crawler.stats.inc_value(
+                f"hrarchive/normalise/dropped/{value.split(':', 1)[0]}")
+            logger.warning("Dropped a value that cannot be normalised on %s: %s (story kept)",
+                           data["url"], value)
         for name in ("published", "modified"):
             self._unreadable(data[f"{name}_raw"], data[name], name, data["url"])
         for kind, link_kind in (("related", "related"), ("links", "body"),

@@ -172,6 +172,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self._unreadable(response, "listing")
             return
         self._count("hrarchive/listing/read")
+        self._selector_misses("listing", self.profile.listing, listing.selector_misses)
         if not listing.teasers:
             self._count("hrarchive/listing/empty")
             self.logger.warning("No teasers found on listing page %s", response.url)
@@ -316,6 +317,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         if data is None:
             return
         self._count("hrarchive/article/read")
+        self._selector_misses("article", self.profile.article, data.pop("selector_misses", []))
         if b"\x00" in response.body and "\x00" in getattr(response, "text", ""):
             self._count("hrarchive/article/nul_removed")  # the parser drops them
             assert self.crawler.stats is not None
@@ -365,6 +367,14 @@ class SiteSpider(WordPressApi, scrapy.Spider):
 
         self._count("hrarchive/attachment/read")
         yield attachment_item(self.profile.id, response)
+
+    def _selector_misses(self, kind: str, selectors: Any, missed: list[str]) -> None:
+        """Count a page read with profile selectors, and each field read generically instead
+        (the layout alarm reports a selector that matched on none of them)."""
+        if selectors:
+            self._count(f"hrarchive/selectors/pages/{kind}")
+            for name in missed:
+                self._count(f"hrarchive/selectors/missed/{kind}.{name}")
 
     # --- failures ---------------------------------------------------------------------------
     def _unreadable(self, response: Response, kind: str) -> None:

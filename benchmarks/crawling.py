@@ -79,6 +79,12 @@ def engine_seconds(db: Path) -> float:
     return float(json.loads(row[0])["elapsed_time_seconds"])
 
 
+def writer_cpu(db: Path) -> float:
+    """CPU seconds of the archive's writer thread in the latest crawl (its stats say)."""
+    row = Database(db).execute("select stats from crawls order by id desc limit 1").fetchone()
+    return float(json.loads(row[0]).get("hrarchive/writer/cpu_seconds", 0.0))
+
+
 def archived(db: Path) -> tuple[int, int]:
     """(stories, stories with more than one version) in an archive."""
     found = Database(db).execute(
@@ -123,7 +129,7 @@ def crawl_and_recrawl(n_stories: int, change: float = 0.01, seed: int = 7) -> di
         result["bare"] = {"pages": bare_pages, "wall": bare.wall, "engine": bare_engine,
                           "cpu": bare.cpu}
         result["hrarchive"] = {"pages": pages, "wall": first.wall, "engine": engine_seconds(db),
-                               "cpu": first.cpu}
+                               "cpu": first.cpu, "writer_cpu": writer_cpu(db)}
 
         k = max(1, round(n_stories * change))
         rng = random.Random(seed)

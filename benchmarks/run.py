@@ -28,13 +28,14 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily")
+OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily", "scale")
 # Arguments of the optional modules' own command lines: (default, quick).
 OPTIONAL_ARGS: dict[str, tuple[list[str], list[str]]] = {
     "accuracy": ([], []),
     "capture_cost": ([], ["--stories", "10", "--repeat", "1"]),
     "export_memory": ([], ["--sizes", "100", "200"]),
     "daily": ([], ["--stories", "20", "--new", "2", "--edit", "1"]),
+    "scale": ([], []),
 }
 
 
@@ -102,6 +103,8 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
         Row("crawl: same, whole process", whole, "x",
             note=f"with start-up: {ours['wall']:.1f} s against {bare['wall']:.1f} s"),
         Row("crawl: hrarchive CPU per page", ours["cpu"] * 1000 / ours["pages"], "ms"),
+        Row("crawl: of which the writer thread", ours["writer_cpu"] * 1000 / ours["pages"], "ms",
+            note="SQLite, FTS and WARC gzip, off the reactor thread"),
         Row("crawl: bare Scrapy CPU per page", bare["cpu"] * 1000 / bare["pages"], "ms"),
         Row("re-crawl: requests issued", again["requests"], "",
             note=f"after {again['new']} new + {again['changed']} changed stories"),
@@ -140,7 +143,8 @@ def store_rows(sizes: Sizes) -> list[Row]:
                 r["per_second"] >= 5000),
             Row(f"store: bytes per story {at}", r["bytes_per_story"], "B"),
             Row(f"store: FTS median {at}", r["fts_median_ms"], "ms",
-                note=f"{sizes.queries} ranked top-20 queries"),
+                note=f"{sizes.queries} ranked top-20 queries, {r['fts_capped']} over the "
+                     "rank limit"),
             Row(f"store: FTS p95 {at}", r["fts_p95_ms"], "ms",
                 "< 50 ms at the largest size" if largest else "",
                 r["fts_p95_ms"] < 50 if largest else None),

@@ -82,7 +82,9 @@ C = Column
 INTERNAL = (
     Doc(FTS_TABLE, "fts", LABELS[FTS_TABLE],
         "FTS5 full-text index over the stories' title, subtitle and text (rowid = articles.id), "
-        "kept in sync by triggers. Search it from the `articles` or `stories` page, with "
+        "kept in step with `articles` by the archive's writer at every commit (a story "
+        "written by other means needs `insert into articles_fts(articles_fts) values "
+        "('rebuild')`). Search it from the `articles` or `stories` page, with "
         "`hrarchive search`, or in SQL: `select * from articles where id in (select rowid "
         "from articles_fts where articles_fts match 'torture')`.",
         (*(c for c in columns_of("articles") if c.name in FTS_COLUMNS),

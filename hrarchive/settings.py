@@ -22,6 +22,11 @@ HRARCHIVE_CONTACT = "https://github.com/hrarchive/hrarchive"
 # Commit the archive's open transaction after this many items or seconds, whichever first.
 HRARCHIVE_BATCH_SIZE = 200
 HRARCHIVE_COMMIT_SECONDS = 2.0
+# Writes (and WARC records) waiting for the archive's writer thread; when this many wait,
+# the crawl waits too (back-pressure).
+HRARCHIVE_QUEUE_SIZE = 1000
+# `hrarchive search` ranks (bm25) at most this many matches, the newest; it says when.
+HRARCHIVE_SEARCH_RANK_LIMIT = 10_000
 
 # --- raw capture (hrarchive.capture) -------------------------------------------------------
 # Keep every response with its request as WARC records (on by default).

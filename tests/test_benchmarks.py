@@ -17,13 +17,17 @@ ROOT = Path(__file__).parent.parent
 ROWS = (
     "crawl: hrarchive pages/s", "crawl: bare Scrapy pages/s", "crawl: rate, hrarchive / bare",
     "crawl: same, whole process", "crawl: hrarchive CPU per page",
-    "crawl: bare Scrapy CPU per page", "re-crawl: requests issued", "re-crawl: minimum possible",
+    "crawl: bare Scrapy CPU per page", "crawl: of which the writer thread",
+    "re-crawl: requests issued", "re-crawl: minimum possible",
     "re-crawl: requests / minimum", "extract: hrarchive per page",
     "extract: trafilatura per page", "extract: hrarchive / trafilatura",
     "store: stories/s at 200", "store: bytes per story at 200", "store: FTS median at 200",
     "store: FTS p95 at 200", "store: stories/s at 400", "store: bytes per story at 400",
     "store: FTS median at 400", "store: FTS p95 at 400", "memory: peak RSS, crawl of 20",
     "memory: peak RSS, crawl of 60", "memory: growth",
+    "scale: size on disk at 500", "scale: FTS p95 at 500", "scale: hrarchive stats at 500",
+    "scale: Datasette stories first row at 500", "scale: stats peak RSS, 200 -> 500",
+    "scale: export peak RSS, 200 -> 500",
 )
 
 

@@ -2,8 +2,10 @@
 
 ``CaptureMiddleware`` is a downloader middleware placed next to the downloader, so it sees
 every response as received, robots.txt and redirects included, before decompression, and
-writes it with its request through a :class:`~hrarchive.capture.writer.WarcWriter`.  Where it
-wrote is left in ``request.meta["hrarchive_capture"]``.
+hands it with its request to the archive's writer thread (``hrarchive.store.writer``), which
+compresses and writes it through a :class:`~hrarchive.capture.writer.WarcWriter`, off the
+reactor thread.  Where it was written is filled into the ``PendingCapture`` left in
+``request.meta["hrarchive_capture"]`` once it is.
 
 ``CaptureSpiderMiddleware`` copies that location onto the items a response produced (so the
 store can map a story version to its WARC record) and asks for the attachments (PDF reports
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,20 @@ from scrapy.http import Response
 
 from hrarchive.capture import beside_archive
 from hrarchive.capture.attachments import ATTACHMENT_KEY
-from hrarchive.capture.writer import ATTACHMENT_HEADER, CALLBACK_HEADER, Exchange, WarcWriter
+from hrarchive.capture.writer import (
+    ATTACHMENT_HEADER,
+    CALLBACK_HEADER,
+    CaptureRef,
+    Exchange,
+    PendingCapture,
+    WarcWriter,
+)
 from hrarchive.extensions.diskfull import STAT as DISK_FULL
 from hrarchive.extensions.diskfull import stop_if_disk_full
 from hrarchive.extract.urls import normalise_url, same_site
 from hrarchive.items import Article, Attachment
+from hrarchive.store.queue import WARC, Op
+from hrarchive.store.writer import ArchiveWriter, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +79,12 @@ def exchange_of(request: Request, response: Response) -> Exchange:
 
 
 class CaptureMiddleware:
-    """Writes every response and its request to the site's WARC files."""
+    """Has every response and its request written to the site's WARC files."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.writer: WarcWriter | None = None
+        self.archive_writer: ArchiveWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
@@ -83,6 +97,8 @@ class CaptureMiddleware:
         settings = self.crawler.settings
         if not settings.getbool("HRARCHIVE_CAPTURE"):
             return
+        from hrarchive.pipelines.store import writer_options
+
         options = getattr(spider, "run_options", {}) or {}
         info = {"hrarchive-site": site_of(spider),
                 "http-header-user-agent": settings.get("USER_AGENT") or "",
@@ -91,32 +107,51 @@ class CaptureMiddleware:
             info["hrarchive-base-url"] = options["base_url"]
         self.writer = WarcWriter(capture_root(settings), site_of(spider),
                                  settings.getint("HRARCHIVE_WARC_MAX_BYTES"), info)
+        self.archive_writer = acquire_writer(settings.get("HRARCHIVE_DB"),
+                                             **writer_options(settings))
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        writer, archive_writer = self.writer, self.archive_writer
+        if writer is not None and archive_writer is not None:
+            archive_writer.put(Op(WARC, lambda _archive: writer.close()))
+            self.archive_writer = None
+            release_writer(archive_writer)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None:
+        if self.writer is None or self.archive_writer is None:
             return response
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
+            raise IgnoreRequest(f"not captured, the disk is full: {response.url}")
+        pending = PendingCapture()
+        write = partial(self._write, exchange_of(request, response), datetime.now(UTC), pending)
+        self.archive_writer.put(Op(WARC, write, reply=self._written))
+        request.meta[META_KEY] = pending
+        return response
+
+    def _write(self, exchange: Exchange, now: datetime, pending: PendingCapture,
+               _archive: Any) -> CaptureRef | Exception:
+        """In the writer thread: compress and write the record, fill in where it went."""
+        assert self.writer is not None
+        try:
+            ref = self.writer.write(exchange, now)
+        except Exception as exc:
+            logger.exception("Could not capture %s (the crawl goes on)", exchange.url)
+            self.writer.rotate()  # a half-written record ends its file; the next starts anew
+            return exc
+        pending.update(ref.as_dict())
+        return ref
+
+    def _written(self, ref: Any) -> None:
+        """On the reactor thread, once written: the stats."""
         stats = self.crawler.stats
         assert stats is not None
-        if stats.get_value(DISK_FULL):  # stopping: the page is fetched again next run
-            raise IgnoreRequest(f"not captured, the disk is full: {response.url}")
-        try:
-            ref = self.writer.write(exchange_of(request, response))
-        except Exception as exc:
-            if stop_if_disk_full(self.crawler, exc, "the captures"):
-                self.writer.rotate()  # not read uncaptured: the next run fetches it again
-                raise IgnoreRequest(f"not captured, the disk is full: {response.url}") from exc
-            stats.inc_value("hrarchive/capture/failed")
-            logger.exception("Could not capture %s (the crawl goes on)", response.url)
-            self.writer.rotate()  # a half-written record ends its file; the next starts anew
-            return response
-        request.meta[META_KEY] = ref.as_dict()
+        if not isinstance(ref, CaptureRef):
+            if not stop_if_disk_full(self.crawler, ref, "the captures"):
+                stats.inc_value("hrarchive/capture/failed")
+            return
         stats.inc_value(f"hrarchive/capture/{ref.type}")
         stats.inc_value("hrarchive/capture/bytes", ref.length)
-        return response
 
 
 class CaptureSpiderMiddleware:
@@ -142,7 +177,8 @@ class CaptureSpiderMiddleware:
 
     def _follow(self, response: Response, item: Any) -> Iterator[Any]:
         capture = response.meta.get(META_KEY)
-        if isinstance(item, Article | Attachment) and capture and item.capture is None:
+        if isinstance(item, Article | Attachment) and capture is not None and \
+                item.capture is None:
             item.capture = capture
         yield item
         parse = getattr(self.crawler.spider, "parse_attachment", None)

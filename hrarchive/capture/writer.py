@@ -66,6 +66,12 @@ class CaptureRef:
         return asdict(self)
 
 
+class PendingCapture(dict[str, Any]):
+    """Where a response will be written: empty until the archive's writer thread has written
+    it, then ``CaptureRef.as_dict()``.  Items carry it, and the writer reads it after it
+    wrote the record (it writes in the order responses arrived)."""
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One HTTP exchange as Scrapy saw it, before any decoding of the body."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -26,13 +27,19 @@ OPEN, CLOSE = "\x02", "\x03"  # snippet markers, replaced for display
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax: AND, OR, NOT, NEAR(), "
                                           "\"phrases\", prefix*.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per story.")
+@click.option("--rank-limit", type=click.IntRange(min=1), default=None,
+              help="Rank at most this many matches, the newest (default: the "
+                   "HRARCHIVE_SEARCH_RANK_LIMIT setting, 10000).")
 @DB_OPTION
 def search(query: tuple[str, ...], site: str | None, since: str | None, until: str | None,
-           limit: int, raw: bool, as_json: bool, db: str | None) -> None:
+           limit: int, raw: bool, as_json: bool, rank_limit: int | None,
+           db: str | None) -> None:
     """Search the stories' titles and text; every word of QUERY must appear.
 
-    Prints the best matches first, each with its date, site, title, URL and a snippet
-    with the matching words marked. Dates cover stories that state one.
+    Prints the best matches first (bm25), each with its date, site, title, URL and a
+    snippet with the matching words marked. Dates cover stories that state one. Where more
+    stories match than --rank-limit, the newest (last archived) of them are ranked, and it
+    says so: narrow the search with --site or --since to rank them all.
 
     \b
     Examples:
@@ -41,10 +48,16 @@ def search(query: tuple[str, ...], site: str | None, since: str | None, until: s
       hrarchive search --raw '"human rights house" NEAR(tbilisi) OR batumi*'
       hrarchive search torture --json > torture.jsonl
     """
+    from hrarchive.commands import project_settings
+
+    settings: Any = project_settings(db)
     try:
         archive = open_archive(archive_path(db))
-        hits = search_archive(archive, " ".join(query), site=site, since=since, until=until,
-                              limit=limit, raw=raw, marks=(OPEN, CLOSE))
+        result = search_archive(archive, " ".join(query), site=site, since=since, until=until,
+                                limit=limit, raw=raw, marks=(OPEN, CLOSE),
+                                rank_limit=rank_limit or
+                                settings.getint("HRARCHIVE_SEARCH_RANK_LIMIT"))
+        hits = result.hits
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
     color = not as_json and sys.stdout.isatty()
@@ -60,4 +73,5 @@ def search(query: tuple[str, ...], site: str | None, since: str | None, until: s
         click.echo(f"   {snippet.replace(OPEN, start).replace(CLOSE, end)}", color=color)
     found = f"{len(hits)} stor{'y' if len(hits) == 1 else 'ies'}"
     click.echo(f"hrarchive search: {found}" + (f" (--limit {limit})" if len(hits) == limit
-                                               else ""), err=True)
+                                               else "")
+               + (f"; {result.note}" if result.note else ""), err=True)

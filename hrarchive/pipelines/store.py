@@ -1,14 +1,21 @@
-"""Store pipeline: write items to the archive, one crawl row per run, batches committed
-on a timer and when the spider closes, on errors too.
+"""Store pipeline: hand items to the archive's one writer, one crawl row per run.
 
-A run stopped without a clean close (a second SIGTERM or Ctrl-C) still commits its last
-batch and ends its row ``interrupted`` as the reactor shuts down; a run killed outright
+Items leave the reactor thread at once: each becomes an operation on the writer's queue
+(``hrarchive.store.writer``), stamped with the time it was processed; the writer commits
+them in batches and reports each outcome back, which the stats count.  When the queue is
+full the crawl waits.  Closing the spider waits for the writer to commit everything queued
+before the run's row is finished.
+
+A run stopped without a clean close (a second SIGTERM or Ctrl-C) still commits what is
+queued and ends its row ``interrupted`` as the reactor shuts down; a run killed outright
 (SIGKILL, out of memory) is marked ``interrupted`` by the next run of the site.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +23,16 @@ from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from twisted.internet import task
+from twisted.internet.defer import Deferred
 
-from hrarchive.capture.pipeline import keep_capture
+from hrarchive.capture.attachments import attachments_root
+from hrarchive.capture.writer import PendingCapture
 from hrarchive.extensions.diskfull import STAT as DISK_FULL
-from hrarchive.items import Article, Gone, NotModified, Teaser
-from hrarchive.store import Archive, acquire_archive, release_archive
+from hrarchive.extensions.diskfull import stop_if_disk_full
+from hrarchive.items import Article, Attachment, Gone, NotModified, Teaser
+from hrarchive.store.archive import utcnow
+from hrarchive.store.queue import ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
+from hrarchive.store.writer import ArchiveWriter, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
 _LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
@@ -30,8 +41,8 @@ _LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
 def _plain(value: Any) -> Any:
     """``ItemAdapter(item).asdict()``'s conversion, without asking every string whether it
     is an item (most of that call's time on a story with its links)."""
-    if type(value) in _LEAVES:
-        return value
+    if type(value) in _LEAVES or isinstance(value, PendingCapture):
+        return value  # a capture's location is filled in by the writer: keep the same dict
     if isinstance(value, dict):
         return {key: _plain(v) for key, v in value.items()}
     if isinstance(value, list | set | tuple):
@@ -80,12 +91,23 @@ def counts(stats: dict[str, Any]) -> dict[str, int]:
     }
 
 
+def writer_options(settings: Any) -> dict[str, Any]:
+    """The writer's batch and queue settings, and outcomes reported on the reactor thread."""
+    from twisted.internet import reactor  # the one Scrapy installed
+
+    return {"batch_size": settings.getint("HRARCHIVE_BATCH_SIZE"),
+            "commit_seconds": settings.getfloat("HRARCHIVE_COMMIT_SECONDS"),
+            "queue_size": settings.getint("HRARCHIVE_QUEUE_SIZE"),
+            "post": reactor.callFromThread}
+
+
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.archive: Archive | None = None
+        self.writer: ArchiveWriter | None = None
         self.crawl_id: int | None = None
-        self._flusher: task.LoopingCall | None = None
+        self.clock: Callable[[], datetime] = utcnow
+        self._stopped = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -96,95 +118,145 @@ class StorePipeline:
     def open_spider(self) -> None:
         settings = self.crawler.settings
         spider = self.crawler.spider
-        self.archive = acquire_archive(settings.get("HRARCHIVE_DB"),
-                               batch_size=settings.getint("HRARCHIVE_BATCH_SIZE"),
-                               commit_seconds=settings.getfloat("HRARCHIVE_COMMIT_SECONDS"))
-        self.archive.clock = getattr(spider, "archive_clock", self.archive.clock)  # reparse
+        self.writer = acquire_writer(settings.get("HRARCHIVE_DB"), **writer_options(settings))
+        self.clock = getattr(spider, "archive_clock", utcnow)  # reparse: the capture's time
         profile = getattr(spider, "profile", None)
         site = profile.id if profile else str(getattr(spider, "name", "unknown"))
         if profile:
-            self.archive.save_site({"id": profile.id, "name": profile.name,
-                                    "base_url": profile.base_url,
-                                    "languages": list(profile.languages),
-                                    "profile_path": profile.path})
-        self.crawl_id = self.archive.start_crawl(site, getattr(spider, "run_options", {}),
-                                                 log_path(settings.get("LOG_FILE")))
+            row = {"id": profile.id, "name": profile.name, "base_url": profile.base_url,
+                   "languages": list(profile.languages), "profile_path": profile.path}
+            self.writer.call(lambda archive: archive.save_site(row))
+        options = getattr(spider, "run_options", {})
+        log_file = log_path(settings.get("LOG_FILE"))
+        self.crawl_id = self.writer.call(
+            lambda archive: archive.start_crawl(site, options, log_file),
+            now=self.clock()).result()
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("hrarchive/crawl_id", self.crawl_id)
-        self._flusher = task.LoopingCall(self.archive.commit)
-        self._flusher.start(settings.getfloat("HRARCHIVE_COMMIT_SECONDS"), now=False)
         from twisted.internet import reactor  # the one Scrapy installed
 
         reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]
                                       self.forced_stop)
 
     def process_item(self, item: Any) -> Any:
-        assert self.archive is not None and self.crawler.stats is not None
+        assert self.writer is not None and self.crawler.stats is not None
         if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
             raise DropItem("not stored, the disk is full")
         data = _plain(item)
         if isinstance(item, Article):
-            outcome = self.archive.save_article(data, self.crawl_id)
-            self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
-            self._alive(data.get("canonical_url"), data["url"])
+            op = Op(ARTICLE, data, reply=self._stored_article)
         elif isinstance(item, Teaser):
-            outcome = self.archive.save_teaser(data, self.crawl_id)
-            self.crawler.stats.inc_value(f"hrarchive/store/teaser_{outcome}")
+            op = Op(TEASER, data, reply=self._stored_teaser)
         elif isinstance(item, NotModified):
-            outcome = self.archive.touch_article(item.url, self.crawl_id, item.etag,
-                                                 item.last_modified, item.announced)
-            self.crawler.stats.inc_value(f"hrarchive/store/article_{outcome}")
-            self._alive(item.url)
+            op = Op(NOT_MODIFIED, data, reply=self._stored_not_modified)
         elif isinstance(item, Gone):
-            outcome = self.archive.story_gone(item.url, item.status, self.crawl_id,
-                                              item.redirect_to)
-            self.crawler.stats.inc_value(f"hrarchive/store/story_{outcome}")
-        keep_capture(self.archive, item, self.crawl_id, self.crawler, data)  # WARC, attachments
+            op = Op(GONE, data, reply=self._stored_gone)
+        elif isinstance(item, Attachment):
+            data["root"] = str(attachments_root(self.crawler.settings))
+            op = Op(ATTACHMENT, data, reply=self._stored_attachment)
+        else:
+            return item
+        op.crawl_id = self.crawl_id
+        op.now = self.clock()
+        self.writer.put(op)  # waits while the writer is a full queue behind
         return item
 
-    def _alive(self, *urls: str | None) -> None:
-        """A story read or answered 304: if it was gone (a takedown), it is back."""
-        assert self.archive is not None and self.crawler.stats is not None
-        if self.archive.story_alive([u for u in urls if u], self.crawl_id):
-            self.crawler.stats.inc_value("hrarchive/store/story_back")
-            logger.warning("Story back online after a takedown: %s", urls[-1])
+    # --- outcomes, reported by the writer once committed (on the reactor thread) -------------
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
 
-    def close_spider(self) -> None:
-        """Commit what is written; the run's outcome is recorded once Scrapy says why it closed."""
-        if self._flusher is not None and self._flusher.running:
-            self._flusher.stop()
-        if self.archive is not None:
-            self.archive.commit()
+    def _failed(self, outcome: Any) -> bool:
+        if isinstance(outcome, BaseException):
+            self._count("hrarchive/store/failed")
+            stop_if_disk_full(self.crawler, outcome, "the archive")
+            return True
+        return False
+
+    def _stored_article(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/article_{outcome[0]}")
+            if outcome[1]:
+                self._count("hrarchive/store/capture")
+            self._back(outcome[2])
+
+    def _stored_teaser(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/teaser_{outcome}")
+
+    def _stored_not_modified(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/article_{outcome[0]}")
+            self._back(outcome[1])
+
+    def _back(self, url: str | None) -> None:
+        """A story read or answered 304 that was gone (a takedown) is back."""
+        if url:
+            self._count("hrarchive/store/story_back")
+            logger.warning("Story back online after a takedown: %s", url)
+
+    def _stored_gone(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/story_{outcome}")
+
+    def _stored_attachment(self, outcome: Any) -> None:
+        if isinstance(outcome, OSError):
+            self._count("hrarchive/errors")  # the file could not be kept (logged)
+        elif not self._failed(outcome):
+            self._count(f"hrarchive/store/attachment_{outcome}")
+
+    # --- the end of a run -------------------------------------------------------------------
+    def close_spider(self) -> Deferred[None] | None:
+        """Wait until the writer has committed (and counted) everything queued; the run's
+        outcome is recorded once Scrapy says why it closed."""
+        if self.writer is None:
+            return None
+        done: Deferred[None] = Deferred()
+        self.writer.flush(reply=lambda _: done.callback(None))
+        return done
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.archive is None or self.crawl_id is None:
+        if self.writer is None or self.crawl_id is None or self._stopped:
             return
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         status, why = crawl_status(reason, stats)
+        crawl_id, writer = self.crawl_id, self.writer
+        # the writer thread's share (shared by the process's crawls), and how often the
+        # crawl had to wait for it
+        self.crawler.stats.set_value("hrarchive/writer/cpu_seconds", round(writer.cpu_seconds, 3))
+        self.crawler.stats.set_value("hrarchive/writer/batches", writer.batches)
+        self.crawler.stats.set_value("hrarchive/writer/queue_full",
+                                     getattr(writer.queue, "waits", 0))
+        stats = self.crawler.stats.get_stats()
         try:
-            self.archive.finish_crawl(self.crawl_id, status, why,
-                                      {**counts(stats), "mode": stats.get("hrarchive/mode")},
-                                      stats)
+            writer.call(lambda archive: archive.finish_crawl(
+                crawl_id, status, why, {**counts(stats), "mode": stats.get("hrarchive/mode")},
+                stats), now=self.clock()).result()
             self.crawler.stats.set_value("hrarchive/crawl_status", status)
             self.crawler.stats.set_value("hrarchive/crawl_reason", why)
             if status != "finished":
                 logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
         finally:
-            release_archive(self.archive)
-            self.archive = None
+            self._release()
+
+    def _release(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            release_writer(writer)
 
     def forced_stop(self) -> None:
-        """Reactor shutdown before the spider closed: keep the last batch, end the row."""
-        if self.archive is None or self.crawl_id is None:
+        """Reactor shutdown before the spider closed: commit what is queued, end the row."""
+        if self.writer is None or self.crawl_id is None:
             return
-        if self._flusher is not None and self._flusher.running:
-            self._flusher.stop()
+        self._stopped = True
         assert self.crawler.stats is not None
+        crawl_id = self.crawl_id
         try:
-            self.archive.interrupt_crawl(self.crawl_id, "forced stop before a clean close")
+            self.writer.call(lambda archive: archive.interrupt_crawl(
+                crawl_id, "forced stop before a clean close"), now=self.clock()).result()
             self.crawler.stats.set_value("hrarchive/crawl_status", "interrupted")
             logger.error("Crawl %s stopped without a clean close: interrupted", self.crawl_id)
         finally:
-            release_archive(self.archive)
-            self.archive = None
+            self._release()
+

@@ -1,6 +1,6 @@
 """The store: the only code that touches SQLite (schema, migrations, writes)."""
 
-from hrarchive.store.archive import Archive, acquire_archive, open_database, release_archive
+from hrarchive.store.archive import Archive, open_database
 from hrarchive.store.schema import TABLES
 
-__all__ = ["TABLES", "Archive", "acquire_archive", "open_database", "release_archive"]
+__all__ = ["TABLES", "Archive", "open_database"]

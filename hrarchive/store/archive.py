@@ -7,6 +7,13 @@ so does a story answered 304 Not Modified (``touch_article``).
 Writes are batched in transactions, committed every ``batch_size`` writes or
 ``commit_seconds``, and on ``commit()``/``close()``; each item is written in a savepoint, so
 an item that fails half-way leaves nothing of itself behind.
+
+The full-text index (``articles_fts``) is kept by this class, not by triggers: the stories
+a batch adds or changes are indexed together just before the batch commits, in the same
+transaction, so the index is in step with ``articles`` in every committed state.  Write
+``title``, ``subtitle`` and ``body_text`` of ``articles`` only through an ``Archive`` (or
+run ``rebuild_fts`` after writing them by other means).  In a crawl an ``Archive`` is driven
+by the one writer thread of ``hrarchive.store.writer``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from sqlite_utils.db import Table, jsonify_if_needed
 
 from hrarchive.extract.urls import slash_variant
 from hrarchive.store.migrations import migrate
+from hrarchive.store.schema import FTS_COLUMNS, FTS_TABLE
 from hrarchive.store.state import mark_interrupted, reap_crawls, this_process
 from hrarchive.store.takedowns import mark_back, mark_gone
 
@@ -97,6 +105,9 @@ class Archive:
         self.commit_seconds = commit_seconds
         self._pending = 0
         self._since = time.monotonic()
+        self.as_of: datetime | None = None  # when set, the time of the writes (not the clock)
+        # stories to (re)index at commit: id -> the text indexed now (None: not indexed)
+        self._unindexed: dict[int, tuple[Any, ...] | None] = {}
 
     # --- transactions -----------------------------------------------------------------------
     def _t(self, name: str) -> Table:
@@ -119,7 +130,7 @@ class Archive:
             raise LookupError(f"no row {row_id} in {table}")
 
     def _now(self) -> str:
-        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
+        return (self.as_of or self.clock()).astimezone(UTC).isoformat(timespec="seconds")
 
     def _begin(self) -> None:
         if not self.db.conn.in_transaction:
@@ -133,10 +144,43 @@ class Archive:
             self.commit()
 
     def commit(self) -> None:
-        """Commit the open batch, if any."""
+        """Index the batch's stories and commit the open batch, if any."""
+        if self._unindexed:
+            self._index()
         self.db.commit()
         self._pending = 0
         self._since = time.monotonic()
+
+    def rollback(self) -> None:
+        """Give up the open batch (nothing of it is kept, its index entries neither)."""
+        self.db.conn.rollback()
+        self._unindexed.clear()
+        self._pending = 0
+
+    def _index(self) -> None:
+        """Bring ``articles_fts`` in step for the stories added or changed in this batch."""
+        columns = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+        marks = ", ".join("?" * len(FTS_COLUMNS))
+        old = [(article_id, *text) for article_id, text in self._unindexed.items()
+               if text is not None]
+        if old:
+            self.db.conn.executemany(
+                f"insert into [{FTS_TABLE}] ([{FTS_TABLE}], rowid, {columns}) "
+                f"values ('delete', ?, {marks})", old)
+        ids = list(self._unindexed)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            self.db.execute(
+                f"insert into [{FTS_TABLE}] (rowid, {columns}) select id, {columns} "
+                f"from articles where id in ({', '.join('?' * len(chunk))})", chunk)
+        self._unindexed.clear()
+
+    def rebuild_fts(self) -> None:
+        """Rebuild the full-text index from ``articles`` (after writes by other means)."""
+        self.commit()
+        self._begin()
+        self.db.execute(f"insert into [{FTS_TABLE}] ([{FTS_TABLE}]) values ('rebuild')")
+        self.commit()
 
     def close(self) -> None:
         self.commit()
@@ -261,6 +305,7 @@ class Archive:
                    "version": 1, "first_seen": now, "last_changed": now, **fetch}
             row.pop("body_html")
             article_id = _pk(self._insert("articles", row))
+            self._unindexed.setdefault(article_id, None)
             self._add_version(article_id, 1, item, digest, crawl_id, now)
             outcome = "new"
         else:
@@ -268,6 +313,7 @@ class Archive:
             changes: dict[str, Any] = dict(fetch)
             if existing["content_hash"] != digest:
                 version = int(existing["version"]) + 1
+                self._unindexed.setdefault(article_id, tuple(existing[c] for c in FTS_COLUMNS))
                 self._add_version(article_id, version, item, digest, crawl_id, now)
                 changes.update({k: v for k, v in version_data.items() if k != "body_html"})
                 changes.update({"content_hash": digest, "version": version, "last_changed": now})
@@ -325,29 +371,3 @@ class Archive:
             outcome = "new"
         return outcome
 
-
-_shared: dict[str, tuple[Archive, int]] = {}
-
-
-def acquire_archive(path: str | Path, **options: Any) -> Archive:
-    """The one writer of an archive file in this process, shared by every spider writing to it.
-
-    Two connections writing one file from the same thread would block each other; sharing
-    one keeps a single writer, as the design asks.  Pair each call with ``release_archive``.
-    """
-    key = str(Path(path).resolve())
-    archive, users = _shared.get(key) or (Archive(path, **options), 0)
-    _shared[key] = (archive, users + 1)
-    return archive
-
-
-def release_archive(archive: Archive) -> None:
-    """Commit; close the archive once its last user releases it."""
-    archive.commit()
-    for key, (shared, users) in list(_shared.items()):
-        if shared is archive:
-            if users > 1:
-                _shared[key] = (shared, users - 1)
-                return
-            del _shared[key]
-    archive.close()

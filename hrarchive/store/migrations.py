@@ -79,6 +79,16 @@ def takedowns(db: Database) -> None:
     ensure_derived(db)  # the views that read takedowns
 
 
+# --- 0006: the full-text index is kept per batch by the writer, not by triggers (issue #10) ----
+@migrations(name="0006_fts_by_batch")
+def fts_by_batch(db: Database) -> None:
+    # Archive.commit() indexes each batch's new and changed stories; a per-row trigger would
+    # tokenise every story twice over (and every touch of last_seen through the update
+    # trigger).  The delete trigger stays: a story deleted by any writer leaves the index.
+    for trigger in ("articles_ai", "articles_au"):
+        db.execute(f"drop trigger if exists [{trigger}]")
+
+
 def migrate(db: Database) -> None:
     """Apply pending migrations; also records the schema version in ``PRAGMA user_version``."""
     migrations.apply(db)

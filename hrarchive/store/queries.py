@@ -31,22 +31,39 @@ class Canned:
     sql: str
 
 
+RANK_LIMIT = 10_000  # default of HRARCHIVE_SEARCH_RANK_LIMIT: matches ranked by bm25 at most
+_CANNED_FILTERS = """
+  and (:site = '' or a.site = :site)
+  and (:since = '' or a.published >= :since)
+  and (:until = '' or substr(a.published, 1, length(:until)) <= :until)"""
+# matches of the term, counted in the index alone unless a filter needs the stories' rows
+_CANNED_COUNT = f"""(case when :site = '' and :since = '' and :until = '' then
+    (select count(*) from articles_fts f
+     where f.articles_fts match coalesce(nullif(:term, ''), '""'))
+  else (select count(*) from articles_fts f join articles a on a.id = f.rowid
+        where f.articles_fts match coalesce(nullif(:term, ''), '""') {_CANNED_FILTERS}) end)"""
+
 CANNED: tuple[Canned, ...] = (
     Canned("stories_mentioning", "Stories mentioning a term",
-           "Full-text search, best match first. `term`: words (all must appear; FTS5 syntax "
-           "such as `torture OR prison`, `\"human rights house\"` or `defend*` works too; "
-           "empty finds nothing); `site`, `since`, `until` (ISO dates, e.g. 2021 or "
-           "2021-08-31) may be left empty.",
-           """
+           "Full-text search, best match first (bm25). `term`: words (all must appear; FTS5 "
+           "syntax such as `torture OR prison`, `\"human rights house\"` or `defend*` works "
+           "too; empty finds nothing); `site`, `since`, `until` (ISO dates, e.g. 2021 or "
+           f"2021-08-31) may be left empty.  Where more than {RANK_LIMIT:,} stories match, "
+           f"the newest {RANK_LIMIT:,} (the last archived) are ranked and `note` says so: "
+           "narrow the search with `site` or `since`.",
+           f"""
 select a.id, a.site, a.published, a.title,
   snippet(articles_fts, -1, '<<', '>>', '…', 16) as snippet,
-  a.url
+  a.url,
+  case when {_CANNED_COUNT} > {RANK_LIMIT} then printf('best of the newest {RANK_LIMIT:,} of '
+    || '%,d matches; narrow with site or since', {_CANNED_COUNT}) end as note
 from articles_fts
 join articles a on a.id = articles_fts.rowid
 where articles_fts match coalesce(nullif(:term, ''), '""')
-  and (:site = '' or a.site = :site)
-  and (:since = '' or a.published >= :since)
-  and (:until = '' or substr(a.published, 1, length(:until)) <= :until)
+  and articles_fts.rowid >= coalesce((
+    select f.rowid from articles_fts f join articles a on a.id = f.rowid
+    where f.articles_fts match coalesce(nullif(:term, ''), '""') {_CANNED_FILTERS}
+    order by f.rowid desc limit 1 offset {RANK_LIMIT - 1}), 0) {_CANNED_FILTERS}
 order by articles_fts.rank
 limit 500
 """),
@@ -174,29 +191,61 @@ _FILTERS = """
 """
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The best stories of a search, and how many matched and were ranked."""
+
+    hits: list[dict[str, Any]]
+    matches: int  # stories matching the search and the filters
+    ranked: int  # of those, how many were ranked: the newest (last archived) ``rank_limit``
+
+    @property
+    def note(self) -> str | None:
+        """What a reader must know when not every match was ranked."""
+        if self.ranked >= self.matches:
+            return None
+        return (f"best of the newest {self.ranked:,} of {self.matches:,} matches; "
+                f"narrow with --site/--since")
+
+
 def search(db: Database, text: str, site: str | None = None, since: str | None = None,
            until: str | None = None, limit: int = 20, raw: bool = False,
-           marks: tuple[str, str] = ("[", "]")) -> list[dict[str, Any]]:
-    """Stories matching a full-text search, best first, each with a snippet of the match.
+           marks: tuple[str, str] = ("[", "]"), rank_limit: int = RANK_LIMIT) -> SearchResult:
+    """Stories matching a full-text search, best (bm25) first, each with a snippet.
 
     ``raw`` passes ``text`` to FTS5 as it is (``AND``, ``OR``, ``NEAR``, ``"phrases"``,
-    ``prefix*``); otherwise every word must appear.
+    ``prefix*``); otherwise every word must appear.  Scoring every match of a common word
+    in a large archive takes long, so where more than ``rank_limit`` stories match, only
+    the newest ``rank_limit`` of them (the last archived: the highest ids, a range FTS5
+    reads directly) are ranked, and ``SearchResult.note`` says so.
     """
     params = {"q": text.strip() if raw else fts_query(text), "site": check_site(db, site),
               "since": check_date(since, "--since"), "until": check_date(until, "--until"),
-              "limit": limit, "open": marks[0], "close": marks[1]}
-    sql = f"""
+              "limit": limit, "open": marks[0], "close": marks[1], "cut": 0,
+              "skip": max(1, rank_limit) - 1}
+    filtered = bool(params["site"] or params["since"] or params["until"])
+    source = ("from articles_fts join articles a on a.id = articles_fts.rowid "
+              f"where articles_fts match :q {_FILTERS}" if filtered
+              else "from articles_fts where articles_fts match :q")
+    try:
+        matches = db.execute(f"select count(*) {source}", params).fetchone()[0]
+        ranked = matches
+        if matches > rank_limit:
+            params["cut"] = db.execute(f"select articles_fts.rowid {source} order by "
+                                       "articles_fts.rowid desc limit 1 offset :skip",
+                                       params).fetchone()[0]
+            ranked = max(1, rank_limit)
+        sql = f"""
 select a.id, a.site, a.published, a.title, a.url,
   snippet(articles_fts, -1, :open, :close, '…', 20) as snippet,
   articles_fts.rank as rank
 from articles_fts
 join articles a on a.id = articles_fts.rowid
-where articles_fts match :q {_FILTERS}
+where articles_fts match :q and articles_fts.rowid >= :cut {_FILTERS}
 order by articles_fts.rank
 limit :limit
 """
-    try:
-        return list(_rows(db.execute(sql, params)))
+        return SearchResult(list(_rows(db.execute(sql, params))), matches, ranked)
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise QueryError(f"bad search {text!r}: {exc}") from exc

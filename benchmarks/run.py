@@ -32,9 +32,9 @@ OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily", "scale")
 # Arguments of the optional modules' own command lines: (default, quick).
 OPTIONAL_ARGS: dict[str, tuple[list[str], list[str]]] = {
     "accuracy": ([], []),
-    "capture_cost": ([], ["--stories", "30", "--repeat", "1"]),
-    "export_memory": ([], ["--sizes", "500", "1000"]),
-    "daily": ([], ["--stories", "40", "--new", "2", "--edit", "1"]),
+    "capture_cost": ([], ["--stories", "10", "--repeat", "1"]),
+    "export_memory": ([], ["--sizes", "100", "200"]),
+    "daily": ([], ["--stories", "20", "--new", "2", "--edit", "1"]),
     "scale": ([], []),
 }
 
@@ -53,8 +53,8 @@ class Sizes:
 
 DEFAULT = Sizes(crawl=1000, memory=(1000, 10_000), store=(10_000, 100_000), extract_pages=200,
                 extract_rounds=2, queries=200)
-QUICK = Sizes(crawl=50, memory=(50, 200), store=(500, 1000), extract_pages=20,
-              extract_rounds=1, queries=30)
+QUICK = Sizes(crawl=50, memory=(20, 60), store=(200, 400), extract_pages=10,
+              extract_rounds=1, queries=10)
 
 
 @dataclass

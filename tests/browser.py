@@ -2,7 +2,8 @@
 page in a window of a given size, evaluate JavaScript in it, take a screenshot.
 
 ``chromium()`` finds the browser (``HRARCHIVE_CHROMIUM``, else ``chromium`` on the PATH);
-tests skip with that reason when there is none.  Everything stays on 127.0.0.1.
+``browser()`` skips the test with how to get one when there is none, and fails it under
+``HRARCHIVE_REQUIRE_TOOLS=1`` (``tests/tools.py``).  Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import asyncio
 import base64
 import itertools
 import json
-import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.tools import find_tool, require_tool
+
 WIDTH, HEIGHT = 1280, 1000
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -32,7 +33,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 def chromium() -> str | None:
-    return os.environ.get("HRARCHIVE_CHROMIUM") or shutil.which("chromium")
+    return find_tool("chromium", env="HRARCHIVE_CHROMIUM")
 
 
 class Browser:
@@ -98,9 +99,10 @@ class Browser:
 @contextmanager
 def browser() -> Iterator[Browser]:
     """A headless Chromium on a free DevTools port, with a fresh profile."""
-    binary = chromium()
-    assert binary, "no Chromium (set HRARCHIVE_CHROMIUM or apt-get install chromium)"
-    with tempfile.TemporaryDirectory(prefix="hrarchive-chromium-") as profile:
+    binary = require_tool("chromium", env="HRARCHIVE_CHROMIUM")
+    # Chromium's helper processes may still write the profile for a moment after it exits.
+    with tempfile.TemporaryDirectory(prefix="hrarchive-chromium-",
+                                     ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}",
                                  f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -50,12 +50,16 @@ def crawl(site: str, server: FixtureSite, db_path: Path, *extra: str,
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[str], FixtureSite]]:
-    """Start fixture sites on free ports; all are stopped after the test."""
+def serve() -> Iterator[Callable[..., FixtureSite]]:
+    """Start fixture sites on free ports; all are stopped after the test.
+
+    ``serve(site)`` serves the recorded robots.txt; ``serve(site, crawl_delay=False)`` serves it
+    without its Crawl-delay lines, for crawls whose subject is not politeness.
+    """
     started: list[FixtureSite] = []
 
-    def start(site: str) -> FixtureSite:
-        server = FixtureSite.from_fixtures(site).start()
+    def start(site: str, *, crawl_delay: bool = True) -> FixtureSite:
+        server = FixtureSite.from_fixtures(site, crawl_delay=crawl_delay).start()
         started.append(server)
         return server
 

@@ -10,12 +10,17 @@ an ``ETag`` or ``Last-Modified`` header answers a matching conditional request
 answer down (seconds) and a page's own ``delay`` that page, to give tests time to act
 midway; a page may answer only once (``Page.then`` replaces it after it was served).
 ``site.handlers`` answer the paths no route holds (``tests/wpapi.py``'s REST API emulator).
+
+A site's recorded robots.txt is served as recorded, ``Crawl-delay`` included.  A test whose
+subject is something else may ask for it without its ``Crawl-delay`` lines
+(``crawl_delay=False``): the other rules stay, and the crawl does not sleep 5-10 s a page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -100,6 +105,11 @@ def fixture_sites(root: Path = FIXTURES) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/meta.json")))
 
 
+def without_crawl_delay(robots_txt: bytes) -> bytes:
+    """A robots.txt without its ``Crawl-delay`` lines, every other line as it was."""
+    return re.sub(rb"(?im)^[ \t]*crawl-delay[ \t]*:[^\r\n]*(\r?\n|$)", b"", robots_txt)
+
+
 def not_modified(page: Page, request_headers: Mapping[str, str]) -> bool:
     """Whether a conditional request's validators match the page (RFC 9110, 13.1)."""
     if page.status != 200:
@@ -136,11 +146,18 @@ class FixtureSite:
 
     @classmethod
     def from_fixtures(cls, site: str, port: int = 0, root: Path = FIXTURES,
-                      wp_api: str | None = None) -> FixtureSite:
+                      wp_api: str | None = None, crawl_delay: bool = True) -> FixtureSite:
         """The site's saved pages; ``wp_api`` "on" adds a WordPress REST API built from them
-        (``tests/wpapi.py``), "disabled" one answering 401 as a disabled API does."""
+        (``tests/wpapi.py``), "disabled" one answering 401 as a disabled API does.  With
+        ``crawl_delay=False`` its robots.txt is served without its ``Crawl-delay`` lines (the
+        recorded file is not changed)."""
         cases = load_cases(site, root)
-        server = cls({route_of(c.url): c.page() for c in cases}, port)
+        routes = {route_of(c.url): c.page() for c in cases}
+        robots = routes.get("/robots.txt")
+        if robots is not None and not crawl_delay:
+            routes["/robots.txt"] = Page(without_crawl_delay(robots.body), robots.status,
+                                         robots.headers)
+        server = cls(routes, port)
         if wp_api:
             from tests.wpapi import WpApi, posts_from_cases
             home = "{0.scheme}://{0.netloc}".format(urlsplit(cases[0].url))
@@ -233,8 +250,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--wp-api", choices=["on", "disabled"],
                         help="also serve a WordPress REST API built from the pages")
+    parser.add_argument("--no-crawl-delay", action="store_true",
+                        help="serve robots.txt without its Crawl-delay lines")
     args = parser.parse_args()
-    with FixtureSite.from_fixtures(args.site, args.port, wp_api=args.wp_api) as server:
+    with FixtureSite.from_fixtures(args.site, args.port, wp_api=args.wp_api,
+                                   crawl_delay=not args.no_crawl_delay) as server:
         print(f"serving {args.site} at {server.base_url}  "
               f"(hrarchive crawl {args.site} --base-url {server.base_url})", flush=True)
         threading.Event().wait()

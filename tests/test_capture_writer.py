@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
@@ -109,12 +111,22 @@ def test_stored_headers_match_the_stored_body_and_gzip_is_read_back_decoded(
     assert response.meta == {"k": 1}
 
 
-def test_a_damaged_file_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
-    writer = WarcWriter(tmp_path, "site", max_bytes=1)
+def test_a_damaged_file_is_skipped_and_the_rest_read(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    writer = WarcWriter(tmp_path, "site", max_bytes=1)  # a file per record
     writer.write(exchange("http://example.org/a"), WHEN)
     writer.write(exchange("http://example.org/b", HTML + b" "), WHEN)
     writer.close()
-    broken = warc_files(tmp_path / "site")[0]
-    broken.write_bytes(broken.read_bytes()[:-40])
-    urls = [c.ref.url for c in read_captures(tmp_path, "site")]
-    assert "http://example.org/b" in urls
+    broken, whole = warc_files(tmp_path / "site")
+    data = bytearray(broken.read_bytes())
+    middle = len(data) // 2  # inside the response record's compressed bytes
+    data[middle:middle + 64] = b"\xff" * 64
+    broken.write_bytes(bytes(data))
+    with broken.open("rb") as stream, pytest.raises(Exception):  # noqa: B017
+        for record in ArchiveIterator(stream):
+            record.content_stream().read()
+    with caplog.at_level(logging.ERROR, logger="hrarchive.capture.reparse"):
+        urls = [c.ref.url for c in read_captures(tmp_path, "site")]
+    assert "http://example.org/a" not in urls and "http://example.org/b" in urls
+    assert f"Could not read the WARC file {broken}" in caplog.text
+    assert str(whole) not in caplog.text

@@ -39,3 +39,27 @@ def test_unknown_site_and_bad_profile_are_clear_errors(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "give at least one of start_urls, feeds, sitemaps" in done.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+def test_commands_do_not_import_the_group_and_all_are_registered() -> None:
+    """cli.py assembles the group from COMMANDS; no command module imports cli.py back."""
+    import ast
+
+    import click
+
+    from hrarchive.cli import COMMANDS, cli
+
+    folder = ROOT / "hrarchive" / "commands"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any(n == "hrarchive.cli" or n.startswith("hrarchive.cli.")
+                           for n in names), f"{path.name} imports hrarchive.cli"
+    assert isinstance(cli, click.Group)
+    assert sorted(cli.commands) == sorted(c.name or "" for c in COMMANDS)
+    assert {"crawl", "sites", "search", "export", "stats", "serve"} <= set(cli.commands)

@@ -118,3 +118,46 @@ def test_two_sites_in_one_process_share_one_writer(
                                                          "twin": "finished"}
     assert dict(db.execute("select site, count(*) from articles group by site").fetchall()) == \
         {"hrhouse": 6, "twin": 6}
+
+
+def test_a_tracking_tagged_link_to_an_archived_story_adds_nothing(
+        serve: Callable[[str], FixtureSite], tmp_path: Path) -> None:
+    """A listing that links an archived story with ``utm_*`` parameters: the story is not
+    fetched again under that URL, no story, version, alias or error is added."""
+    import json
+
+    from tests.fixtureserver import Page
+
+    server = serve("hrhouse")
+    db_path = tmp_path / "archive.db"
+    assert crawl("hrhouse", server, db_path).returncode == 0
+    story = ("/statements/un-must-immediately-and-fully-resource-the-belarus-investigative-"
+             "mechanism/")
+    tagged = story + "?utm_source=newsletter&utm_medium=email&utm_campaign=test"
+    listing = server.routes["/articles/"]
+    href = f'href="https://humanrightshouse.org{story}"'.encode()
+    assert href in listing.body
+    server.put("/articles/", Page(listing.body.replace(href, href[:-1] + tagged[len(story):]
+                                                       .replace("&", "&amp;").encode() + b'"'),
+                                  listing.status, listing.headers))
+    # Were the tagged URL fetched, it would read as an edited story.
+    original = server.routes[story]
+    server.put(tagged, Page(original.body.replace(b"</h1>", b" (edited)</h1>", 1),
+                            original.status, original.headers))
+    tables = ("articles", "article_versions", "article_aliases", "links")
+    before = {t: [strip_seen(r) for r in crawl_db_rows(db_path, t)] for t in tables}
+    server.hits.clear()
+
+    again = crawl("hrhouse", server, db_path, "--full")
+    assert again.returncode == 0, again.output
+    assert "/articles/" in server.hits and story in server.hits
+    assert [h for h in server.hits if "utm_" in h] == []
+    for table in tables:
+        assert [strip_seen(r) for r in crawl_db_rows(db_path, table)] == before[table], table
+    run = list(again.db["crawls"].rows)[-1]
+    stats = json.loads(run["stats"])
+    assert run["articles_new"] == 0 and run["articles_changed"] == 0
+    # The one error is the saved 404 story, tried again as every run does.
+    assert run["errors"] == stats.get("hrarchive/errors/http_404") == 1, stats
+    teasers = [r["url"] for r in again.db["teasers"].rows]
+    assert any(u.endswith(story) for u in teasers) and not any("utm_" in u for u in teasers)

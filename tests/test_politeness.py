@@ -6,6 +6,7 @@ request that slips past robots.txt or a wait would show in the server's log.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from hrarchive.middlewares.retry import RetryAfterMiddleware, retry_after_second
 from hrarchive.middlewares.useragent import ContactUserAgent
 from hrarchive.profiles import BUILTIN_DIR
 from tests.conftest import FAST, crawl, run_hrarchive
-from tests.fixtureserver import FixtureSite, Page
+from tests.fixtureserver import FixtureSite, Page, fixture_sites, load_cases, without_crawl_delay
 
 TEXT = {"Content-Type": "text/plain; charset=UTF-8"}
 
@@ -97,6 +98,48 @@ def test_crawl_delay_spaces_every_request_despite_autothrottle(
     # Arrivals, not departures, are measured: allow for their varying lag on a busy machine.
     # (Without the Crawl-delay the gaps are a few ms; with random jitter some fall below 0.4.)
     assert min(gaps(times)) >= 0.4, gaps(times)
+
+
+def recorded_robots(site: str) -> bytes | None:
+    return next((c.body for c in load_cases(site) if c.url.endswith("/robots.txt")), None)
+
+
+ROBOTS_SITES = [s for s in fixture_sites() if recorded_robots(s) is not None]
+
+
+@pytest.mark.parametrize("site", ROBOTS_SITES)
+def test_a_recorded_robots_txt_reads_the_same_without_its_crawl_delay(site: str) -> None:
+    """Crawls of fixture sites that test something else are served robots.txt without its
+    Crawl-delay (``serve(site, crawl_delay=False)``): every other rule must read the same."""
+    from protego import Protego
+
+    recorded = recorded_robots(site)
+    assert recorded is not None
+    text = recorded.decode("utf-8", "replace")
+    stated = re.findall(r"(?im)^\s*crawl-delay\s*:\s*([\d.]+)", text)
+    full, lean = Protego.parse(text), Protego.parse(without_crawl_delay(recorded).decode())
+    assert full.crawl_delay("hrarchive") == (float(stated[0]) if stated else None)
+    assert lean.crawl_delay("hrarchive") is None
+    paths = [*re.findall(r"(?im)^\s*(?:dis)?allow\s*:\s*(\S+)", text), "/", "/news/x/"]
+    for path in paths:
+        url = "https://example.org" + path.replace("*", "x").replace("$", "")
+        assert full.can_fetch(url, "hrarchive") == lean.can_fetch(url, "hrarchive"), url
+
+
+@pytest.mark.slow  # sleeps through the recorded Crawl-delay: 5 twice
+def test_a_recorded_crawl_delay_spaces_the_requests(
+        serve: Callable[..., FixtureSite], tmp_path: Path) -> None:
+    """viasna's recorded robots.txt, as served by the site, asks for Crawl-delay: 5."""
+    server = serve("viasna")
+    assert b"Crawl-delay: 5" in server.routes["/robots.txt"].body
+    result = crawl("viasna", server, tmp_path / "archive.db",
+                   settings=(*FAST, "CONCURRENT_REQUESTS=1", "CLOSESPIDER_PAGECOUNT=3"))
+    pages = [hit.time for hit in server.requests if hit.path != "/robots.txt"]
+    assert server.hits[0] == "/robots.txt" and len(pages) >= 2, result.output
+    assert min(gaps(pages)) >= 4.5, (gaps(pages), server.hits)
+    stats = json.loads(result.db["crawls"].get(1)["stats"])
+    delays = {k: v for k, v in stats.items() if k.startswith("hrarchive/robotstxt/crawl_delay/")}
+    assert list(delays.values()) == [5.0], stats
 
 
 def test_retries_wait_for_retry_after_or_back_off(

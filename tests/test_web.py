@@ -21,7 +21,7 @@ import pytest
 
 from hrarchive.web.home import monthly_chart
 from hrarchive.web.story import word_diff
-from tests.browser import browser, chromium
+from tests.browser import browser
 from tests.conftest import crawl
 from tests.fixtureserver import FixtureSite, load_cases, route_of
 from tests.research_archive import CHANGED, NEW_TEXT, OLD_TEXT, free_port, get, running
@@ -173,8 +173,6 @@ def test_rows_naming_a_story_link_to_its_page(served: Served) -> None:
         [str(story_id(served, "hrhouse", GONE))]
 
 
-@pytest.mark.skipif(chromium() is None, reason="no Chromium: set HRARCHIVE_CHROMIUM or "
-                    "apt-get install chromium")
 def test_browser_renders_home_stories_and_story_pages(served: Served, shots: Path) -> None:
     number = story_id(served, "hrhouse", CHANGED)
     with browser() as chrome:

@@ -47,7 +47,7 @@ def add_site(url: str, site_id: str | None, name: str | None, output: str | None
     """
     from scrapy.settings import SETTINGS_PRIORITIES
 
-    from hrarchive.cli import project_settings
+    from hrarchive.commands import project_settings
     from hrarchive.discover import Client, DiscoveryError, discover, profile_toml, report
     from hrarchive.discover.site import site_id as default_id
     from hrarchive.middlewares.useragent import user_agent

@@ -46,8 +46,7 @@ def reparse(sites: tuple[str, ...], captures: str | None, db: str | None,
     from hrarchive.capture.middleware import capture_root
     from hrarchive.capture.reparse import ReparseMixin
     from hrarchive.capture.writer import warc_files
-    from hrarchive.cli import project_settings
-    from hrarchive.commands import known_profiles
+    from hrarchive.commands import known_profiles, project_settings
     from hrarchive.spiders.site import spider_for
 
     settings = project_settings(db, overrides)

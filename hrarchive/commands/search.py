@@ -48,7 +48,7 @@ def search(query: tuple[str, ...], site: str | None, since: str | None, until: s
       hrarchive search --raw '"human rights house" NEAR(tbilisi) OR batumi*'
       hrarchive search torture --json > torture.jsonl
     """
-    from hrarchive.cli import project_settings
+    from hrarchive.commands import project_settings
 
     settings: Any = project_settings(db)
     try:

@@ -42,7 +42,7 @@ def export_wacz(path: str, sites: tuple[str, ...] = (), captures: str | None = N
     from hrarchive.capture.middleware import capture_root
     from hrarchive.capture.wacz import WaczError, create_wacz, validate_wacz
     from hrarchive.capture.writer import warc_files
-    from hrarchive.cli import project_settings
+    from hrarchive.commands import project_settings
     from hrarchive.store.captures import wacz_pages
 
     settings = project_settings(db, overrides)

@@ -10,6 +10,11 @@ A request that timed out (an endless or trickling response uses up its whole
 ``DOWNLOAD_TIMEOUT``) is retried at most ``HRARCHIVE_TIMEOUT_RETRIES`` times.  A 429 or
 503 slows the whole site down, not just the page: the site's download slot keeps at least
 the wait it asked for between requests (AutoThrottle brings it back down as pages answer).
+
+A host that cannot be resolved or refuses the connection is retried at most
+``UNREACHABLE_RETRIES`` times, ``UNREACHABLE_WAIT`` seconds apart, without back-off; once a
+request to it gave up so, the host's other requests are not retried in that run.  A mistyped
+host or a machine without network fails its site in seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+import scrapy.exceptions
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import Request
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 from twisted.internet.task import deferLater
 
 if TYPE_CHECKING:
@@ -31,6 +39,19 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
+
+
+def _errors(twisted: type[Exception], scrapy_name: str) -> tuple[type[Exception], ...]:
+    """Twisted's exception and Scrapy 2.19's wrapper of it (raised instead, where it exists)."""
+    wrapper = getattr(scrapy.exceptions, scrapy_name, None)
+    return (twisted, wrapper) if isinstance(wrapper, type) else (twisted,)
+
+
+CANNOT_RESOLVE = _errors(DNSLookupError, "CannotResolveHostError")
+REFUSED = _errors(ConnectionRefusedError, "DownloadConnectionRefusedError")
+UNREACHABLE = CANNOT_RESOLVE + REFUSED
+UNREACHABLE_RETRIES = 2
+UNREACHABLE_WAIT = 1.0
 
 
 def retry_after_seconds(value: bytes | str | None, now: float) -> float | None:
@@ -61,6 +82,15 @@ async def pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def unreachable_reason(error: BaseException | None) -> str | None:
+    """"cannot resolve" or "connection refused" for a host that cannot be reached, else None."""
+    if isinstance(error, CANNOT_RESOLVE):
+        return "cannot resolve"
+    if isinstance(error, REFUSED):
+        return "connection refused"
+    return None
+
+
 class RetryAfterMiddleware(RetryMiddleware):
     """RetryMiddleware whose retries wait for ``Retry-After`` or an exponential back-off."""
 
@@ -69,6 +99,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.backoff = settings.getfloat("HRARCHIVE_RETRY_BACKOFF")
         self.max_delay = settings.getfloat("HRARCHIVE_RETRY_MAX_DELAY")
         self.timeout_retries = settings.getint("HRARCHIVE_TIMEOUT_RETRIES", 1)
+        self.unreachable: set[str] = set()  # hosts that stayed unreachable after retries
 
     def backoff_delay(self, retry_times: int) -> float:
         """The wait before retry number ``retry_times`` (1, 2, ...) when the server names none."""
@@ -114,13 +145,26 @@ class RetryAfterMiddleware(RetryMiddleware):
                 "Timeout" in type(exception).__name__:
             limit = request.meta.get("max_retry_times", self.max_retry_times)
             request.meta["max_retry_times"] = min(limit, self.timeout_retries)
+        unreachable = isinstance(exception, UNREACHABLE)
+        host = urlparse_cached(request).netloc
+        if unreachable:
+            request.meta["max_retry_times"] = min(
+                request.meta.get("max_retry_times", self.max_retry_times),
+                0 if host in self.unreachable else UNREACHABLE_RETRIES)
         retry = super().process_exception(request, exception)
+        if unreachable and retry is None:
+            self.unreachable.add(host)
         if isinstance(retry, Request):
-            await self._wait(retry, None)
+            await self._wait(retry, None, quick=unreachable)
         return retry
 
-    async def _wait(self, retry: Request, asked: float | None) -> None:
-        seconds = asked if asked is not None else self.backoff_delay(retry.meta["retry_times"])
+    async def _wait(self, retry: Request, asked: float | None, quick: bool = False) -> None:
+        if quick:
+            seconds, why = UNREACHABLE_WAIT, "quick retry: host unreachable"
+        elif asked is not None:
+            seconds, why = asked, "Retry-After"
+        else:
+            seconds, why = self.backoff_delay(retry.meta["retry_times"]), "back-off"
         if seconds <= 0:
             return
         assert self.crawler.stats is not None
@@ -128,7 +172,6 @@ class RetryAfterMiddleware(RetryMiddleware):
         stats.inc_value("hrarchive/retry/waits")
         stats.set_value("hrarchive/retry/wait_seconds",
                         stats.get_value("hrarchive/retry/wait_seconds", 0.0) + seconds)
-        logger.info("Retrying %s in %.1f s (%s)", retry, seconds,
-                    "Retry-After" if asked is not None else "back-off",
+        logger.info("Retrying %s in %.1f s (%s)", retry, seconds, why,
                     extra={"spider": self.crawler.spider})
         await pause(seconds)

@@ -234,6 +234,7 @@ class StorePipeline:
                 crawl_id, status, why, {**counts(stats), "mode": stats.get("hrarchive/mode")},
                 stats), now=self.clock()).result()
             self.crawler.stats.set_value("hrarchive/crawl_status", status)
+            self.crawler.stats.set_value("hrarchive/crawl_reason", why)
             if status != "finished":
                 logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
         finally:

@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
@@ -29,6 +30,7 @@ from hrarchive.extract.feed import declared_feeds, extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site, slash_variant
 from hrarchive.items import Article, Gone, NotModified, Teaser
+from hrarchive.middlewares.retry import unreachable_reason
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.spiders.wpapi import POST_META, WordPressApi
@@ -403,6 +405,13 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             assert self.crawler.stats is not None
             self.logger.error("Could not fetch %s: %s (%s so far: %d)", url, message, reason,
                               self.crawler.stats.get_value(f"hrarchive/errors/{reason}"))
+            why = unreachable_reason(failure.value)
+            if why and request is not None:
+                host = urlparse_cached(request).netloc
+                self.crawler.stats.set_value(f"{UNREACHABLE_STAT}{host}", why)
+
+
+UNREACHABLE_STAT = "hrarchive/unreachable/"  # + host: what failed ("cannot resolve", ...)
 
 
 GONE_STATUSES = (404, 410)

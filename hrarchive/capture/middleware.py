@@ -137,6 +137,7 @@ class CaptureMiddleware:
             ref = self.writer.write(exchange, now)
         except Exception as exc:
             logger.exception("Could not capture %s (the crawl goes on)", exchange.url)
+            pending.failed = exc
             self.writer.rotate()  # a half-written record ends its file; the next starts anew
             return exc
         pending.update(ref.as_dict())

@@ -69,7 +69,10 @@ class CaptureRef:
 class PendingCapture(dict[str, Any]):
     """Where a response will be written: empty until the archive's writer thread has written
     it, then ``CaptureRef.as_dict()``.  Items carry it, and the writer reads it after it
-    wrote the record (it writes in the order responses arrived)."""
+    wrote the record (it writes in the order responses arrived).  ``failed`` holds the error
+    of a record that could not be written."""
+
+    failed: BaseException | None = None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from hrarchive.extensions.diskfull import stop_if_disk_full
 from hrarchive.items import Article, Attachment, Gone, NotModified, Teaser
 from hrarchive.store.archive import utcnow
 from hrarchive.store.queue import ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
-from hrarchive.store.writer import ArchiveWriter, acquire_writer, release_writer
+from hrarchive.store.writer import ArchiveWriter, NotCaptured, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
 _LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
@@ -167,6 +167,9 @@ class StorePipeline:
         self.crawler.stats.inc_value(key)
 
     def _failed(self, outcome: Any) -> bool:
+        if isinstance(outcome, NotCaptured):  # the disk filled: fetched again next run
+            self._count("hrarchive/store/not_captured")
+            return True
         if isinstance(outcome, BaseException):
             self._count("hrarchive/store/failed")
             stop_if_disk_full(self.crawler, outcome, "the archive")

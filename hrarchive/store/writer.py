@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hrarchive.extensions.diskfull import is_disk_full
 from hrarchive.store.archive import Archive
 from hrarchive.store.captures import save_attachment, save_capture
 from hrarchive.store.queue import (
@@ -54,6 +55,11 @@ class WriterError(RuntimeError):
     """The writer stopped (it could not open or commit to the archive): nothing more is taken."""
 
 
+class NotCaptured(RuntimeError):
+    """A story is not stored because the disk filled before its response's WARC record was
+    written: the next run fetches it again, so no story is kept without its capture."""
+
+
 def _direct(call: Callable[[], None]) -> None:
     call()
 
@@ -62,6 +68,9 @@ def apply(archive: Archive, op: Op) -> Any:
     """Apply one operation to ``archive`` (inside the writer's open batch); its outcome."""
     data = op.data
     if op.kind == ARTICLE:
+        failed = getattr(data.get("capture"), "failed", None)
+        if is_disk_full(failed):
+            raise NotCaptured(f"not stored, its capture failed: {failed}")
         outcome = archive.save_article(data, op.crawl_id)
         captured = bool(data.get("capture")) and save_capture(archive, data, op.crawl_id)
         urls = [u for u in (data.get("canonical_url"), data["url"]) if u]
@@ -197,6 +206,9 @@ class ArchiveWriter:
         archive.as_of = op.now
         try:
             return apply(archive, op)
+        except NotCaptured as exc:
+            logger.warning("Story %s %s", _name(op), exc)
+            return exc
         except Exception as exc:
             logger.exception("Could not write %s %s", op.kind, _name(op))
             return exc

@@ -8,14 +8,12 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, CrawlResult
 from tests.faults.hostile import HostileSite, profile
 
 FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
@@ -29,15 +27,8 @@ PEAK = ("import atexit, resource, sys\n"
         "cli(prog_name='hrarchive')\n")
 
 
-@dataclass
-class Run:
-    returncode: int
-    output: str
-    db_path: Path
-
-    @property
-    def db(self) -> Database:
-        return Database(self.db_path)
+class Run(CrawlResult):
+    """A crawl of a hostile site, with the peak memory its process printed."""
 
     @property
     def peak_mb(self) -> float:

@@ -53,7 +53,7 @@ class Sizes:
 
 DEFAULT = Sizes(crawl=1000, memory=(1000, 10_000), store=(10_000, 100_000), extract_pages=200,
                 extract_rounds=2, queries=200)
-QUICK = Sizes(crawl=50, memory=(20, 60), store=(200, 400), extract_pages=10,
+QUICK = Sizes(crawl=20, memory=(20, 60), store=(200, 400), extract_pages=10,
               extract_rounds=1, queries=10)
 
 

@@ -409,10 +409,15 @@ class SyntheticSite:
         self._clock = max(self._clock, self.published(self.n_stories))
         return list(range(first, self.n_stories + 1))
 
-    def edit_story(self, i: int) -> int:
-        """Rewrite part of story ``i``'s body and bump its modification time; return it."""
+    def edit_story(self, i: int, at: int | None = None) -> int:
+        """Rewrite part of story ``i``'s body and bump its modification time; return it.
+
+        The time is an hour after the site's latest event, or ``at`` (Unix seconds) when
+        that is later: a site served to a crawler stamps an edit when it is made, after the
+        crawl that fetched the earlier version (see :meth:`SiteServer.edit_story`)."""
         self._check(i)
-        self._clock = max(self._clock, self.published(self.n_stories)) + EDIT_STEP_SECONDS
+        step = max(self._clock, self.published(self.n_stories)) + EDIT_STEP_SECONDS
+        self._clock = max(step, at or 0)
         self.edits[i] = self.edits.get(i, 0) + 1
         self.modified[i] = self._clock
         return self._clock

@@ -4,7 +4,8 @@
 127.0.0.1 and a free port, and talks to it over HTTP control endpoints:
 
 - ``POST /__bench__/add?k=<n>`` publishes n new stories;
-- ``POST /__bench__/edit?i=<n>`` edits story n;
+- ``POST /__bench__/edit?i=<n>[&at=<unix seconds>]`` edits story n (stamped no earlier
+  than ``at``);
 - ``GET /__bench__/counts`` returns request counts as JSON; ``POST /__bench__/reset`` clears them.
 
 Control requests are not counted.  Pages answer ``If-None-Match`` and ``If-Modified-Since``
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import multiprocessing
 import threading
 import time
@@ -119,7 +121,8 @@ def control(site: SyntheticSite, counts: Counts, request: web.Request) -> web.Re
         added = site.add_stories(int(request.query.get("k", "1")))
         return web.json_response({"added": added, "n_stories": site.n_stories})
     if action == "edit":
-        modified = site.edit_story(int(request.query["i"]))
+        at = int(request.query["at"]) if "at" in request.query else None
+        modified = site.edit_story(int(request.query["i"]), at)
         return web.json_response({"modified": modified, "edits": site.edits})
     return web.json_response({"error": f"unknown action {action!r}"}, status=404)
 
@@ -260,9 +263,15 @@ class SiteServer:
         return self.site.add_stories(k)
 
     def edit_story(self, i: int) -> int:
-        """Edit story ``i`` on the server (and the mirror); return its new modified time."""
-        self._control(f"edit?i={i}")
-        return self.site.edit_story(i)
+        """Edit story ``i`` on the server (and the mirror) now; return its new modified time.
+
+        The edit is stamped no earlier than the wall clock, as a live site stamps it: a
+        stamp on the synthetic site's own clock (years before any crawl) would tell an
+        incremental crawl that the edit predates its last fetch of the story.  Rounded up,
+        so it is later than the second the archive recorded that fetch in."""
+        at = math.ceil(time.time())
+        self._control(f"edit?i={i}&at={at}")
+        return self.site.edit_story(i, at)
 
     def counts(self) -> dict[str, Any]:
         """``{"total": n, "paths": {path: n}, "statuses": {"200": n, "304": n, ...}}``."""

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.sitegen import SyntheticSite, iso_time
+
 ROOT = Path(__file__).parent.parent
 ROWS = (
     "crawl: hrarchive pages/s", "crawl: bare Scrapy pages/s", "crawl: rate, hrarchive / bare",
@@ -43,10 +45,10 @@ def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
         assert name in rows, f"missing row {name!r}"
         assert math.isfinite(rows[name]["value"]) and rows[name]["value"] > 0, rows[name]
         assert name in done.stdout
-    # Both crawlers fetched the whole site: 50 stories, 5 listing pages, the sitemap index
+    # Both crawlers fetched the whole site: 20 stories, 2 listing pages, the sitemap index
     # and its one child, robots.txt; hrarchive also the feed the listing pages declare.
-    assert rows["crawl: hrarchive pages/s"]["note"] == "50 stories, 59 pages"
-    assert rows["crawl: bare Scrapy pages/s"]["note"] == "50 stories, 58 pages"
+    assert rows["crawl: hrarchive pages/s"]["note"] == "20 stories, 26 pages"
+    assert rows["crawl: bare Scrapy pages/s"]["note"] == "20 stories, 25 pages"
     assert rows["memory: peak RSS, crawl of 60"]["note"] == "70 pages"
     # The re-crawl fetched robots.txt, the new story and the changed one, and archived both.
     assert rows["re-crawl: requests issued"]["value"] >= 3
@@ -60,3 +62,17 @@ def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
             assert f"benchmarks/{name}.py is not here; skipped" in done.stdout
     if (ROOT / "benchmarks" / "accuracy.py").exists():
         assert "fixture articles from" in done.stdout
+
+
+def test_an_edit_served_to_a_crawler_is_stamped_when_it_is_made() -> None:
+    """The re-crawl benchmark's edit must postdate the first crawl's fetch: stamped on the
+    synthetic site's clock (2024, years before the crawl) it looked older than the version
+    archived, and the re-crawl rightly skipped it when no sitemap date had been recorded."""
+    site = SyntheticSite(20)
+    newest = site.published(20)
+    assert site.edit_story(11) == newest + 3600  # no wall time given: the site's own clock
+    when = newest + 86_400 * 1000
+    assert site.edit_story(11, when) == when
+    assert f"<lastmod>{iso_time(when)}</lastmod>" in site.route(
+        "/wp-sitemap-posts-post-1.xml")[2].decode()
+    assert site.edit_story(12, newest) == when + 3600  # never before the site's last event

@@ -75,3 +75,9 @@ def test_dates_after_the_story_or_in_related_lists_are_not_read() -> None:
     related = '<div class="related"><p class="date">November 8, 2023</p></div>'
     out = _stored(_page("By the river desk", extra=related))
     assert out["published"] == "2023-11-09T01:09:55+00:00"
+
+
+def test_site_header_date_above_the_story_is_not_read() -> None:
+    page = _page("By the river desk").replace(
+        b"<body>", b'<body><div class="today-date">Wednesday, November 8, 2023</div>')
+    assert _stored(page)["published"] == "2023-11-09T01:09:55+00:00"

@@ -198,18 +198,23 @@ BYLINE_CLASS = re.compile(r"(?<![a-z])(byline|meta)", re.I)
 
 def _printed_beside(sel: Selector, body: Selector | None) -> str | None:
     """The publication date as the page prints it for its readers, beside one it declares:
-    the text of the first ``<time>``, date-classed or byline element before the body's end
-    (outside related lists, sidebars, ...) that holds a date."""
+    the text of the first ``<time>``, date-classed or byline element in the story's header
+    (from its ``<article>`` or ``<h1>`` to the body, outside related lists, sidebars, ...)
+    that holds a date."""
     root = sel.root
     if isinstance(root, str):
         return None
     body_root = body.root if body is not None and not isinstance(body.root, str) else None
     inside = set(body_root.iter()) if body_root is not None else set()
-    for element in root.iter():
+    story = False  # the story's header begins at its <article> or its <h1>: a date printed
+    for element in root.iter():  # above them is the site's (today's date, say)
         if not isinstance(element.tag, str):
             continue
         if element in inside:
             return None
+        story = story or element.tag in {"article", "h1"}
+        if not story:
+            continue
         classes = f"{element.get('class', '')} {element.get('id', '')} " \
                   f"{element.get('itemprop', '')}"
         if element.tag != "time" and not DATE_CLASS.search(classes) and \

@@ -75,6 +75,16 @@ class NotModified:
 
 
 @dataclass
+class Announced:
+    """A sitemap or feed date read after the story it announces was fetched (or answered
+    304) in this run: the store records it as the story's ``announced`` when it is newer."""
+
+    site: str
+    url: str  # the story's URL as the spider keys it
+    announced: str  # ISO 8601 UTC
+
+
+@dataclass
 class Gone:
     """An archived story revalidated and found gone from its site: its page answered 404 or
     410, or redirected to a page that is not the story (``redirect_to``)."""

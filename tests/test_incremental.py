@@ -3,6 +3,7 @@ finds what no signal announced, and a changed layout fails the run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pty
@@ -10,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,28 @@ def test_second_run_fetches_only_new_and_changed_stories(
     assert run["not_modified"] == 13
     assert {"/articles/page/2/", "/articles/page/3/"} <= set(site.server.hits)
     assert full.db["article_versions"].count == 16
+
+
+def test_a_sitemap_read_after_the_story_still_dates_it_for_the_next_run(
+        scenario: Callable[..., ScenarioSite], tmp_path: Path) -> None:
+    site = scenario(3, per_page=10)
+    # the sitemap answers slowly (1.5 s): every story page is read before it
+    sitemap = site.routes()["/post-sitemap.xml"]
+    site.server.put("/post-sitemap.xml", dataclasses.replace(sitemap, delay=1.5))
+    first = crawl_scenario(site, tmp_path)
+    assert first.returncode == 0, first.output
+    edited = site.stories[1]
+    assert story_row(first, site.local(edited))["announced"] == edited.lastmod.isoformat()
+    # an edit after our fetch, stamped by a site whose clock runs an hour behind ours: its
+    # lastmod is older than our last fetch, newer than the date that announced our copy
+    site.edit(edited.number)
+    edited.modified = datetime.now(UTC) - timedelta(hours=1)
+    site.sync()
+    second = crawl_scenario(site, tmp_path)
+    assert second.returncode == 0, second.output
+    assert last_run(second)["articles_changed"] == 1
+    row = story_row(second, site.local(edited))
+    assert row["version"] == 2 and "Correction 1" in row["body_text"]
 
 
 def test_changed_teaser_and_recent_story_are_revalidated(

@@ -86,6 +86,66 @@ def test_touch_article_moves_only_last_seen(archive: Archive) -> None:
     assert archive.db["article_versions"].count == 1
 
 
+def test_a_date_announced_after_the_fetch_is_kept_only_when_newer_and_in_time(
+        archive: Archive) -> None:
+    archive.save_article(story(announced="2026-01-02T00:00:00+00:00"), crawl_id=7)
+    assert archive.announce(URL, "2026-01-01T00:00:00+00:00", 7) == "not_newer"
+    assert archive.announce(URL, "2026-01-05T00:00:00+00:00", 6) == "not_fetched"
+    # later than our fetch: it may announce an edit the fetch missed, so not recorded
+    assert archive.announce(URL, "2026-01-10T12:00:01+00:00", 7) == "after_fetch"
+    assert archive.announce(URL + "other/", "2026-01-05T00:00:00+00:00", 7) == "unknown"
+    assert archive.announce(URL, "2026-01-05T00:00:00+00:00", 7) == "announced"
+    archive.commit()
+    assert next(archive.db["articles"].rows)["announced"] == "2026-01-05T00:00:00+00:00"
+
+
+def test_spider_announces_the_newest_date_read_after_the_story_itself() -> None:
+    from scrapy.http import HtmlResponse, Request, XmlResponse
+
+    from hrarchive.items import Announced, NotModified
+    from hrarchive.profiles import load_profiles
+    from hrarchive.spiders.site import spider_for
+
+    base = "https://humanrightshouse.org/articles/"
+    spidercls = spider_for(load_profiles()["hrhouse"])
+    crawler = get_crawler(spidercls)
+    spider = spidercls.from_crawler(crawler)
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    spider.planner = Planner(SiteState("hrhouse", {URL: KnownStory(URL, 'W/"1"', None, seen)}),
+                             clock=lambda: NOW)
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    # the story's page is read first (found on a listing): it answers 304, nothing announced
+    request = Request(URL, meta={"hrarchive_known": URL})
+    [touched] = spider.parse_article(HtmlResponse(URL, status=304, request=request))
+    assert isinstance(touched, NotModified) and touched.announced is None
+
+    def sitemap(lastmod: str) -> list:
+        body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{URL}</loc><lastmod>{lastmod}</lastmod></url></urlset>""".encode()
+        response = XmlResponse(base + "sitemap.xml", body=body,
+                               request=Request(base + "sitemap.xml"))
+        return [i for i in spider.parse_sitemap(response) if isinstance(i, Announced)]
+
+    def feed(updated: str) -> list:
+        body = f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>HRHF</title>
+<entry><title>Court rejects</title><link href="{URL}"/>
+  <published>2018-10-18T10:00:00Z</published><updated>{updated}</updated></entry>
+</feed>""".encode()
+        response = XmlResponse(base + "feed/", body=body, request=Request(base + "feed/"))
+        return [i for i in spider.parse_feed(response) if isinstance(i, Announced)]
+
+    # the sitemap read afterwards announces the story: its date is recorded after the fact
+    assert sitemap("2026-01-05T10:00:00+00:00") == \
+        [Announced("hrhouse", URL, "2026-01-05T10:00:00+00:00")]
+    assert feed("2026-01-03T10:00:00Z") == []  # an older signal read last does not win
+    assert spider.announced[URL] == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert sitemap("2026-01-05T10:00:00+00:00") == []  # nothing new: not announced again
+    assert feed("2026-01-06T10:00:00Z") == \
+        [Announced("hrhouse", URL, "2026-01-06T10:00:00+00:00")]
+
+
 def test_a_failed_write_leaves_nothing_of_its_item(archive: Archive) -> None:
     with pytest.raises(sqlite3.Error):  # a value SQLite cannot store, after the row went in
         archive.save_article(story(related=[{"url": object(), "title": "x"}]))

@@ -29,9 +29,9 @@ from hrarchive.capture.attachments import attachments_root
 from hrarchive.capture.writer import PendingCapture
 from hrarchive.extensions.diskfull import STAT as DISK_FULL
 from hrarchive.extensions.diskfull import stop_if_disk_full
-from hrarchive.items import Article, Attachment, Gone, NotModified, Teaser
+from hrarchive.items import Announced, Article, Attachment, Gone, NotModified, Teaser
 from hrarchive.store.archive import utcnow
-from hrarchive.store.queue import ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
+from hrarchive.store.queue import ANNOUNCE, ARTICLE, ATTACHMENT, GONE, NOT_MODIFIED, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter, NotCaptured, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,8 @@ class StorePipeline:
             op = Op(NOT_MODIFIED, data, reply=self._stored_not_modified)
         elif isinstance(item, Gone):
             op = Op(GONE, data, reply=self._stored_gone)
+        elif isinstance(item, Announced):
+            op = Op(ANNOUNCE, data, reply=self._stored_announced)
         elif isinstance(item, Attachment):
             data["root"] = str(attachments_root(self.crawler.settings))
             op = Op(ATTACHMENT, data, reply=self._stored_attachment)
@@ -197,6 +199,10 @@ class StorePipeline:
         if url:
             self._count("hrarchive/store/story_back")
             logger.warning("Story back online after a takedown: %s", url)
+
+    def _stored_announced(self, outcome: Any) -> None:
+        if not self._failed(outcome):
+            self._count(f"hrarchive/store/announce_{outcome}")
 
     def _stored_gone(self, outcome: Any) -> None:
         if not self._failed(outcome):

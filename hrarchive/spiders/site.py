@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import scrapy
@@ -29,7 +29,7 @@ from hrarchive.extract.dates import parse_date
 from hrarchive.extract.feed import declared_feeds, extract_feed
 from hrarchive.extract.text import clean_text
 from hrarchive.extract.urls import Rebaser, normalise_url, same_site, slash_variant
-from hrarchive.items import Article, Gone, NotModified, Teaser
+from hrarchive.items import Announced, Article, Gone, NotModified, Teaser
 from hrarchive.middlewares.retry import unreachable_reason
 from hrarchive.profiles import SiteProfile
 from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
@@ -57,7 +57,8 @@ class SiteSpider(WordPressApi, scrapy.Spider):
             self.run_options["full"] = True
         if self.since:
             self.run_options["since"] = self.since.isoformat()
-        self.announced: dict[str, str] = {}  # story: the sitemap/feed date announcing it
+        self.announced: dict[str, datetime] = {}  # story: the newest sitemap/feed date for it
+        self.read: dict[str, datetime | None] = {}  # story read (or 304): the date it carried
         self.sitemap_lastmods: dict[str, str] = {}  # child sitemap: its lastmod in the index
         self.feeds_seen = {self._key(url) for url in self.profile.feeds}
         self.unlisted_done = False  # archived stories discovery missed: revalidated once
@@ -86,8 +87,9 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         """A request for a story the planner wants fetched, or None (counted, with why)."""
         self._count("hrarchive/stories/found")
         key = self._key(url)
-        if signals.get("changed"):
-            self.announced[key] = signals["changed"].isoformat()
+        changed = signals.get("changed")
+        if changed and (key not in self.announced or changed > self.announced[key]):
+            self.announced[key] = changed  # the newest signal, whatever the order of reading
         decision = self.planner.story(key, **signals)
         if not isinstance(decision, Fetch):
             self._count(f"hrarchive/incremental/skipped_{decision}")
@@ -96,6 +98,17 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         if decision.known is None:
             return self._request(url, self.parse_article)
         return self._revalidate(url, decision)
+
+    def _late_announcement(self, url: str) -> Iterator[Announced]:
+        """The story's newest sitemap/feed date, when it was read after the story itself in
+        this run: the store records it as the story's ``announced`` (``Archive.announce``)."""
+        key = self._key(url)
+        if key not in self.read or key not in self.announced:
+            return
+        carried, newest = self.read[key], self.announced[key]
+        if carried is None or newest > carried:
+            self.read[key] = newest
+            yield Announced(site=self.profile.id, url=key, announced=newest.isoformat())
 
     def _revalidate(self, url: str, decision: Fetch) -> Request:
         """A conditional request for an archived story; a 404, 410 or redirect reaches
@@ -242,6 +255,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                 teaser=(entry["title"], entry["summary"], shown))
             if request is not None:
                 yield request
+            yield from self._late_announcement(entry["url"])
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         held = self.api_intercept(response, "parse_sitemap")
@@ -270,6 +284,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
                 request = self._story(url, changed=lastmod, signal="sitemap")
                 if request is not None:
                     yield request
+                yield from self._late_announcement(url)
 
     def revalidate_unlisted(self) -> None:
         """Once discovery is done: revalidate the archived stories no listing, feed or sitemap
@@ -358,10 +373,14 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         return Gone(site=self.profile.id, url=known, status=response.status, redirect_to=target)
 
     def _announced(self, response: Response) -> str | None:
-        """The sitemap/feed date announcing the story fetched (known once that was read)."""
+        """The sitemap/feed date announcing the story read (once that was read), noting the
+        story as read, so a date read later is recorded too (``_late_announcement``)."""
         request_url = response.request.url if response.request else response.url
-        return self.announced.get(self._key(request_url)) or \
-            self.announced.get(self._key(response.url))
+        keys = (self._key(request_url), self._key(response.url))
+        newest = max((self.announced[k] for k in keys if k in self.announced), default=None)
+        for key in keys:
+            self.read[key] = newest
+        return newest.isoformat() if newest else None
 
     # --- attachments: PDF reports and the like, requested by hrarchive.capture ---------------
     def parse_attachment(self, response: Response) -> Iterator[Any]:

@@ -67,6 +67,17 @@ def _insert_sql(table: str, columns: tuple[str, ...], ignore: bool) -> str:
 
 
 @lru_cache(maxsize=64)
+def _instant(value: str | None) -> datetime | None:
+    """A stored ISO 8601 date and time as an aware instant (UTC when it names no offset)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _update_sql(table: str, columns: tuple[str, ...]) -> str:
     sets = ", ".join(f"[{c}] = ?" for c in columns)
     return f"update [{table}] set {sets} where [id] = ?"
@@ -267,6 +278,30 @@ class Archive:
             self._update("articles", int(existing["id"]), changes)
         self._wrote()
         return "not_modified"
+
+    def announce(self, url: str, announced: str, crawl_id: int | None = None) -> str:
+        """A sitemap/feed date read after the story was fetched (or answered 304) in this
+        run: it becomes the story's ``announced`` when newer than the one recorded and no
+        later than that fetch by our clock (a later date may announce an edit the fetch
+        missed: the next run then compares it with ``last_seen`` and fetches).  Returns
+        ``announced``, or why not: ``unknown``, ``not_fetched`` (not in this run),
+        ``not_newer`` or ``after_fetch``."""
+        self._begin()
+        existing = self._find_article(url)
+        if existing is None:
+            return "unknown"
+        if crawl_id is None or existing["crawl_id"] != crawl_id:
+            return "not_fetched"
+        new, old = _instant(announced), _instant(existing["announced"])
+        if new is None or (old is not None and new <= old):
+            return "not_newer"
+        seen = _instant(existing["last_seen"])
+        if seen is not None and new > seen:
+            return "after_fetch"
+        with self.db.atomic():
+            self._update("articles", int(existing["id"]), {"announced": announced})
+        self._wrote()
+        return "announced"
 
     # --- takedowns: hrarchive.store.takedowns -----------------------------------------------
     def story_gone(self, url: str, status: int, crawl_id: int | None = None,

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 # Kinds of operation.  Plain data: what the archive is told.
 ARTICLE, TEASER, NOT_MODIFIED, ATTACHMENT = "article", "teaser", "not_modified", "attachment"
 GONE = "gone"  # a revalidated story that its site no longer serves (a takedown)
+ANNOUNCE = "announce"  # a sitemap/feed date for a story already fetched in this run
 # Local to the process: write a WARC record, run a function with the archive, end a batch.
 WARC, CALL, BARRIER = "warc", "call", "barrier"
 LOCAL = frozenset({WARC, CALL, BARRIER})

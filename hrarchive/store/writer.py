@@ -34,6 +34,7 @@ from hrarchive.extensions.diskfull import is_disk_full
 from hrarchive.store.archive import Archive
 from hrarchive.store.captures import save_attachment, save_capture
 from hrarchive.store.queue import (
+    ANNOUNCE,
     ARTICLE,
     ATTACHMENT,
     BARRIER,
@@ -83,6 +84,8 @@ def apply(archive: Archive, op: Op) -> Any:
                                         data.get("last_modified"), data.get("announced"))
         back = archive.story_alive([data["url"]], op.crawl_id)
         return outcome, data["url"] if back else None
+    if op.kind == ANNOUNCE:
+        return archive.announce(data["url"], data["announced"], op.crawl_id)
     if op.kind == GONE:
         return archive.story_gone(data["url"], data["status"], op.crawl_id,
                                   data.get("redirect_to"))

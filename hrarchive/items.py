@@ -45,6 +45,7 @@ class Article:
     authors: list[str] = field(default_factory=list)
     published: str | None = None
     published_raw: str | None = None
+    published_printed: str | None = None  # the date printed beside a declared one (not stored)
     modified: str | None = None
     modified_raw: str | None = None
     language: str | None = None

@@ -6,8 +6,10 @@ requests, reads settings or opens the database.
 
 Generic extraction reads what the page declares first (``metadata.declared``); without a
 declared date it takes a date printed in an element classed as one before the body's end,
-then a dateline opening the body, then a ``/YYYY/MM/DD/`` URL.  The body is a known article
-container, else the densest block of paragraphs, pruned of page chrome.
+then a dateline opening the body, then a ``/YYYY/MM/DD/`` URL.  Beside a date, it returns
+the date the page prints before the body ends (``published_printed``), with which
+``stored_article`` puts a declared UTC instant on the day readers see.  The body is a known
+article container, else the densest block of paragraphs, pruned of page chrome.
 """
 
 from __future__ import annotations
@@ -191,6 +193,41 @@ def _printed_date(sel: Selector, body: Selector | None) -> str | None:
     return "-".join(in_url.groups()) if in_url else None
 
 
+BYLINE_CLASS = re.compile(r"(?<![a-z])(byline|meta)", re.I)
+
+
+def _printed_beside(sel: Selector, body: Selector | None) -> str | None:
+    """The publication date as the page prints it for its readers, beside one it declares:
+    the text of the first ``<time>``, date-classed or byline element in the story's header
+    (from its ``<article>`` or ``<h1>`` to the body, outside related lists, sidebars, ...)
+    that holds a date."""
+    root = sel.root
+    if isinstance(root, str):
+        return None
+    body_root = body.root if body is not None and not isinstance(body.root, str) else None
+    inside = set(body_root.iter()) if body_root is not None else set()
+    story = False  # the story's header begins at its <article> or its <h1>: a date printed
+    for element in root.iter():  # above them is the site's (today's date, say)
+        if not isinstance(element.tag, str):
+            continue
+        if element in inside:
+            return None
+        story = story or element.tag in {"article", "h1"}
+        if not story:
+            continue
+        classes = f"{element.get('class', '')} {element.get('id', '')} " \
+                  f"{element.get('itemprop', '')}"
+        if element.tag != "time" and not DATE_CLASS.search(classes) and \
+                not BYLINE_CLASS.search(classes):
+            continue
+        if NOT_DATE.search(classes) or _boilerplate(element):
+            continue
+        text = clean_text(element_text(element)) or ""
+        if len(text) < 200 and DATE_IN_TEXT.search(text):
+            return text
+    return None
+
+
 def _htmldate(sel: Selector, url: str) -> str | None:
     """htmldate's reading of the page without its chrome: related stories, sidebars, teaser
     cards and comments print other stories' dates, and a date read there is a guess."""
@@ -361,6 +398,7 @@ def extract_article(body: bytes, url: str, headers: Mapping[Any, Any] | None = N
         "authors": by_profile("authors", texts(sel, spec["authors"]) if "authors" in spec
                               else None) or _authors(sel, meta),
         "published": published,
+        "published_printed": _printed_beside(sel, body_node) if published else None,
         "modified": by_profile("modified", first(sel, spec["modified"])
                                if "modified" in spec else None) or meta["modified"],
         "language": by_profile("language", first(sel, spec["language"])

@@ -6,14 +6,15 @@ what the site said.  A numeric date whose day and month could be swapped (``05/0
 read only when the site's profile gives its ``date_order``; so is one with a two-digit year
 (``26.07.21``).  Relative dates ("yesterday", "3 days ago") are never read: they depend on when
 the page was fetched.  A text that holds a date among other words ("Johannesburg, 24 August
-2012: ...") gives the first complete date found in it.
+2012: ...") gives the first complete date found in it.  ``reader_day`` puts a declared UTC
+instant on the day the page prints beside it for its readers.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -120,3 +121,60 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
     if value is None or not (date(1900, 1, 1) <= value.date() <= date(2100, 1, 1)):
         return None
     return _iso(value, bool(HAS_TIME.search(text)), bool(HAS_OFFSET.search(text)))
+
+
+PRINTED_TIME = re.compile(r"(?<![\d:])(\d{1,2})[:.h](\d{2})(?![\d:])(?:\s*([ap])\.?\s*m\b\.?)?",
+                          re.I)
+
+
+def _printed_minutes(printed: str) -> int | None:
+    """The one time of day a printed date shows, as minutes after midnight (None when it
+    shows none, or more than one: a published and an updated time, say)."""
+    found = {(int(h), int(m), (ap or "").lower()) for h, m, ap in PRINTED_TIME.findall(printed)}
+    if len(found) != 1:
+        return None
+    hour, minute, half = found.pop()
+    if minute > 59 or hour > 23 or (half and not 1 <= hour <= 12):
+        return None
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return hour * 60 + minute
+
+
+def reader_day(declared: str | None, printed: str | None, languages: Sequence[str] = (),
+               order: str | None = None) -> str | None:
+    """A declared UTC instant put on the day the page prints for its readers.
+
+    Only a UTC instant (``Z``, ``+00:00``) whose day is one day off the printed one changes:
+    when the page prints a time that puts the instant on the printed day at a real offset
+    (a whole quarter hour, -12:00 to +14:00), the instant is given in that offset
+    (``2023-11-09T01:09:55Z`` printed "November 8, 2023 8:09 pm" is
+    ``2023-11-08T20:09:55-05:00``); when it prints no time, the offset is unknown and the
+    printed day alone is kept (``2023-11-08``).  A printed time that does not agree leaves
+    the instant as declared: the two may not name the same event.
+    """
+    if not declared or not printed or "T" not in declared:
+        return declared
+    try:
+        instant = datetime.fromisoformat(declared)
+    except ValueError:
+        return declared
+    if instant.tzinfo is None or instant.utcoffset() != timedelta(0):
+        return declared
+    try:
+        day_text = parse_date(printed, languages, order)
+    except (ValueError, TypeError, OverflowError):
+        return declared
+    if not day_text:
+        return declared
+    day = date.fromisoformat(day_text[:10])
+    if abs((day - instant.date()).days) != 1:
+        return declared
+    minutes = _printed_minutes(printed)
+    if minutes is None:
+        return declared if HAS_TIME.search(printed) else day.isoformat()
+    local = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minutes)
+    offset = local - instant.replace(tzinfo=None, second=0, microsecond=0)
+    if offset % timedelta(minutes=15) or not timedelta(hours=-12) <= offset <= timedelta(hours=14):
+        return declared
+    return instant.astimezone(timezone(offset)).isoformat()

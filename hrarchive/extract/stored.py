@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hrarchive.extract.dates import parse_date
+from hrarchive.extract.dates import parse_date, reader_day
 from hrarchive.extract.text import clean_block, clean_text, html_to_text
 from hrarchive.extract.urls import normalise_url, same_site
 
@@ -101,6 +101,9 @@ def stored_article(data: dict[str, Any], languages: Sequence[str] = (),
     out["authors"] = norm.texts("authors", data.get("authors"))
     for name in ("published", "modified"):
         out[name], out[f"{name}_raw"] = norm.date(name, data.get(name), languages, date_order)
+    printed = data.get("published_printed")
+    if isinstance(printed, str):  # a declared UTC instant, on the day the page prints
+        out["published"] = reader_day(out["published"], printed, languages, date_order)
     language = norm.text("language", data.get("language"))
     out["language"] = clean_text(language.replace("_", "-")) if language else None
     out["tags"] = norm.texts("tags", data.get("tags"))

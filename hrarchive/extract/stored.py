@@ -101,11 +101,16 @@ def stored_article(data: dict[str, Any], languages: Sequence[str] = (),
     out["authors"] = norm.texts("authors", data.get("authors"))
     for name in ("published", "modified"):
         out[name], out[f"{name}_raw"] = norm.date(name, data.get(name), languages, date_order)
-    printed = data.get("published_printed")
-    if isinstance(printed, str):  # a declared UTC instant, on the day the page prints
-        out["published"] = reader_day(out["published"], printed, languages, date_order)
     language = norm.text("language", data.get("language"))
     out["language"] = clean_text(language.replace("_", "-")) if language else None
+    printed = data.get("published_printed")
+    if isinstance(printed, str):  # a declared UTC instant, on the day the page prints
+        # read in the page's own language when no profile names one: guessing it among all
+        # of dateparser's languages costs more than the rest of the page's extraction
+        page_language = (out["language"] or "").split("-")[0].lower()
+        out["published"] = reader_day(out["published"], printed,
+                                      languages or ((page_language,) if page_language else ()),
+                                      date_order)
     out["tags"] = norm.texts("tags", data.get("tags"))
     out["image_url"] = norm.url("image_url", data.get("image_url"))
     body_text = data.get("body_text")

@@ -33,7 +33,7 @@ from sqlite_utils.db import Table, jsonify_if_needed
 from hrarchive.extract.urls import slash_variant
 from hrarchive.store.migrations import migrate
 from hrarchive.store.schema import FTS_COLUMNS, FTS_TABLE
-from hrarchive.store.state import mark_interrupted, reap_crawls, this_process
+from hrarchive.store.state import instant, mark_interrupted, reap_crawls, this_process
 from hrarchive.store.takedowns import mark_back, mark_gone
 
 Clock = Callable[[], datetime]
@@ -64,18 +64,6 @@ def _insert_sql(table: str, columns: tuple[str, ...], ignore: bool) -> str:
     names = ", ".join(f"[{c}]" for c in columns)
     marks = ", ".join("?" * len(columns))
     return f"INSERT{' OR IGNORE' if ignore else ''} INTO [{table}] ({names}) VALUES ({marks})"
-
-
-@lru_cache(maxsize=64)
-def _instant(value: str | None) -> datetime | None:
-    """A stored ISO 8601 date and time as an aware instant (UTC when it names no offset)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _update_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -292,10 +280,10 @@ class Archive:
             return "unknown"
         if crawl_id is None or existing["crawl_id"] != crawl_id:
             return "not_fetched"
-        new, old = _instant(announced), _instant(existing["announced"])
+        new, old = instant(announced), instant(existing["announced"])
         if new is None or (old is not None and new <= old):
             return "not_newer"
-        seen = _instant(existing["last_seen"])
+        seen = instant(existing["last_seen"])
         if seen is not None and new > seen:
             return "after_fetch"
         with self.db.atomic():

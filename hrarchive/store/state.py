@@ -96,7 +96,8 @@ def mark_interrupted(db: Database, crawl_id: int, reason: str, finished: str) ->
                    "where id = ? and status = 'running'", [reason, finished, crawl_id])
 
 
-def _datetime(value: str | None) -> datetime | None:
+def instant(value: str | None) -> datetime | None:
+    """A stored ISO 8601 date and time as an aware instant (UTC when it names no offset)."""
     if not value:
         return None
     try:
@@ -107,7 +108,7 @@ def _datetime(value: str | None) -> datetime | None:
 
 
 def _date(value: str | None) -> date | None:
-    parsed = _datetime(value)
+    parsed = instant(value)
     return parsed.date() if parsed else None
 
 
@@ -140,9 +141,9 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
             "from articles where site = ?", [site]).fetchall():
         article_id, url, etag, last_modified, last_seen, published, announced = row
         keys = teasers.get(url, set()) | teasers.get(slash_variant(url), set())
-        story = KnownStory(url, etag, last_modified, _datetime(last_seen),
+        story = KnownStory(url, etag, last_modified, instant(last_seen),
                            _date(published) or teaser_dates.get(url), frozenset(keys),
-                           _datetime(announced))
+                           instant(announced))
         by_id[article_id] = state.stories[url] = story
     for url, article_id in db.execute(
             "select a.url, a.article_id from article_aliases a join articles r "
@@ -162,7 +163,7 @@ def load_site_state(db: Database, site: str, current_crawl: int | None = None) -
         if state.previous_status is None:
             state.previous_status = "interrupted" if status == "running" else status
         if status == "finished":
-            state.previous_finished = _datetime(started)
+            state.previous_finished = instant(started)
             state.sitemaps = _sitemaps(stats)
             break
     return state

@@ -20,9 +20,11 @@ FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_P
         "RETRY_TIMES=0", "LOG_LEVEL=INFO", "HRARCHIVE_CAPTURE=False",
         "HRARCHIVE_COMMIT_SECONDS=0.2")
 # Prints the process's peak resident memory as it exits.
-PEAK = ("import atexit, resource, sys\n"
-        "atexit.register(lambda: sys.stderr.write('PEAK_RSS_KB %d\\n' % "
-        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+# VmHWM, the high-water mark of this process's own memory, not ru_maxrss: that one starts
+# from the parent's resident size when a large pytest worker forks the crawl.
+PEAK = ("import atexit, re, sys\n"
+        "atexit.register(lambda: sys.stderr.write('PEAK_RSS_KB %s\\n' % re.search("
+        "r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1)))\n"
         "from hrarchive.cli import cli\n"
         "cli(prog_name='hrarchive')\n")
 

@@ -13,6 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from tests.fixtureserver import FixtureSite
+from tests.redisserver import redis_server, redis_url  # noqa: F401  (fixtures for every test)
 
 ROOT = Path(__file__).parent.parent
 FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8",

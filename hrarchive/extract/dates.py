@@ -123,6 +123,20 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
     return _iso(value, bool(HAS_TIME.search(text)), bool(HAS_OFFSET.search(text)))
 
 
+NUMBER = re.compile(r"\d+")
+
+
+def _may_name_next_day(instant: datetime, printed: str) -> bool:
+    """Whether ``printed`` may name the day before or after ``instant``'s: unless it writes
+    the instant's own day number and neither neighbour's, in digits (of any script).
+
+    Reading a printed date is the slowest step of a story page's normal forms (about a
+    millisecond in dateparser), and most pages print the declared day: this spares it."""
+    numbers = {int(n) for n in NUMBER.findall(printed) if len(n) <= 2}
+    neighbours = {(instant + timedelta(days=k)).day for k in (-1, 1)}
+    return instant.day not in numbers or bool(numbers & neighbours)
+
+
 PRINTED_TIME = re.compile(r"(?<![\d:])(\d{1,2})[:.h](\d{2})(?![\d:])(?:\s*([ap])\.?\s*m\b\.?)?",
                           re.I)
 
@@ -159,7 +173,8 @@ def reader_day(declared: str | None, printed: str | None, languages: Sequence[st
         instant = datetime.fromisoformat(declared)
     except ValueError:
         return declared
-    if instant.tzinfo is None or instant.utcoffset() != timedelta(0):
+    if instant.tzinfo is None or instant.utcoffset() != timedelta(0) or \
+            not _may_name_next_day(instant, printed):
         return declared
     try:
         day_text = parse_date(printed, languages, order)

@@ -94,6 +94,12 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
     n = f"{sizes.crawl:,} stories, {ours['pages']:,} pages"
     ratio = again["requests"] / again["minimum"]
     missed = again["missed_new"] or again["missed_changed"]
+    cpus = os.cpu_count() or 1
+    per_page = {k: ours[k] / ours["pages"] for k in ("cpu", "writer_cpu", "server_cpu")}
+    # the fastest hrarchive could go here: every CPU busy with its work and the server's, and
+    # its reactor thread (all but the writer thread) busy all the time
+    best = min(cpus / (per_page["cpu"] + per_page["server_cpu"]),
+               1 / (per_page["cpu"] - per_page["writer_cpu"]))
     return [
         Row("crawl: hrarchive pages/s", ours_rate, "pages/s", note=n),
         Row("crawl: bare Scrapy pages/s", bare_rate, "pages/s",
@@ -106,6 +112,11 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
         Row("crawl: of which the writer thread", ours["writer_cpu"] * 1000 / ours["pages"], "ms",
             note="SQLite, FTS and WARC gzip, off the reactor thread"),
         Row("crawl: bare Scrapy CPU per page", bare["cpu"] * 1000 / bare["pages"], "ms"),
+        Row("crawl: site server CPU per page", per_page["server_cpu"] * 1000, "ms",
+            note=f"{bare['server_cpu'] * 1000 / bare['pages']:.2f} ms in the bare run"),
+        Row(f"crawl: best whole-process ratio {cpus} CPUs allow",
+            best / (bare["pages"] / bare["wall"]), "x",
+            note="min(CPUs / (CPU + server CPU), 1 / reactor thread CPU) per page"),
         Row("re-crawl: requests issued", again["requests"], "",
             note=f"after {again['new']} new + {again['changed']} changed stories"),
         Row("re-crawl: minimum possible", again["minimum"], "",

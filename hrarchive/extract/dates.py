@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +59,25 @@ def _from_iso(text: str) -> str | None:
     except ValueError:
         return None
     return _iso(value, "T" in text or " " in text, value.tzinfo is not None)
+
+
+RFC_822 = re.compile(r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+"
+                    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+"
+                    r"\d{1,2}:\d{2}(?::\d{2})?\s+(?:[+-]\d{4}|GMT|UTC)")
+
+
+def _from_rfc_822(text: str) -> str | None:
+    """A feed's date (``Fri, 17 Nov 2023 02:35:00 +0000``), read by the standard library as
+    dateparser reads it, without its start-up (half a second) and its millisecond a date."""
+    if not RFC_822.fullmatch(text) or text.endswith("-0000"):  # -0000: no zone known
+        return None
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value.tzinfo is None or not date(1900, 1, 1) <= value.date() <= date(2100, 1, 1):
+        return None
+    return value.isoformat()
 
 
 def _ambiguous(text: str, order: str | None) -> bool:
@@ -106,6 +126,9 @@ def _parse_whole(text: str, languages: Sequence[str], order: str | None) -> str 
     text = NOISE.sub("", text)
     if _ambiguous(text, order):
         return None
+    rfc = _from_rfc_822(text)
+    if rfc:
+        return rfc
     import dateparser  # imported late: it is slow to import and needed only here
 
     value = None

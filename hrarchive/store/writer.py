@@ -46,6 +46,7 @@ from hrarchive.store.queue import (
     Op,
     WriteQueue,
 )
+from hrarchive.store.state import SiteState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -230,12 +231,14 @@ class ArchiveWriter:
 
         done = archive.db.execute("select outcome from applied_ops where id = ?",
                                   [op.id]).fetchone()
-        if done is not None:
+        if done is not None and done[0] is not None:
             return decode_outcome(done[0])
         outcome = self._apply_now(archive, op)
+        # a read (a site's state) is not kept: asked again, it is answered anew
+        kept = None if isinstance(outcome, SiteState) else encode_outcome(outcome)
         archive._begin()
         archive.db.execute("insert or replace into applied_ops (id, outcome) values (?, ?)",
-                           [op.id, encode_outcome(outcome)])
+                           [op.id, kept])
         return outcome
 
     def _apply_now(self, archive: Archive, op: Op) -> Any:

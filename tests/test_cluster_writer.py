@@ -20,6 +20,7 @@ import redis
 from sqlite_utils import Database
 
 from hrarchive.cluster.client import WriterClient, worker_key
+from hrarchive.cluster.codec import encode
 from hrarchive.cluster.publish import published_state
 from hrarchive.cluster.redisqueue import RedisQueue
 from hrarchive.cluster.requests import translator
@@ -48,6 +49,13 @@ def committed(path: Path) -> int:
     return table.count if table.exists() else 0
 
 
+def committed_teasers(path: Path) -> int:
+    if not path.exists():
+        return 0
+    table = Database(path)["teasers"]
+    return table.count if table.exists() else 0
+
+
 def wait_for(check: Any, seconds: float = 20, what: str = "") -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -63,14 +71,14 @@ class Writer:
 
     def __init__(self, url: str, db: Path, log: Path, *settings: str) -> None:
         args = [sys.executable, "-m", "hrarchive", "writer", "--redis", url, "--db", str(db),
-                "--prefix", PREFIX, "--heartbeat-check", "0.2", "--log-every", "5"]
+                "--prefix", PREFIX, "--heartbeat-check", "0.2", "--log-every", "2"]
         for setting in settings:
             args += ["-s", setting]
         self.log = log
         self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=log.open("ab"))
-        client = redis.Redis.from_url(url)
-        wait_for(lambda: client.exists(f"{PREFIX}:writer") or self.process.poll() is not None,
+        size = log.stat().st_size if log.exists() else 0
+        wait_for(lambda: b"Writing" in log.read_bytes()[size:] or self.process.poll() is not None,
                  what="the writer to start")
         assert self.process.poll() is None, log.read_text()
 
@@ -116,7 +124,27 @@ def test_ops_from_a_client_land_in_the_archive_and_sigterm_commits_what_is_queue
     assert db["articles"].count == 20
     assert db["teasers"].count == 520
     assert redis.Redis.from_url(redis_url).llen(f"{PREFIX}:ops") == 0
-    assert "Stopped after" in writer.log.read_text()
+    log = writer.log.read_text()
+    assert "batches committed" in log and "Stopped after" in log
+
+
+def test_a_second_sigterm_stops_after_the_batch_in_hand_and_keeps_the_rest_queued(
+        redis_url: str, tmp_path: Path, writers: list[Writer]) -> None:
+    server = redis.Redis.from_url(redis_url)
+    total = 8000
+    pipe = server.pipeline(transaction=False)
+    for i in range(total):
+        pipe.rpush(f"{PREFIX}:ops", encode(Op(TEASER, teaser(i), id=f"t{i}")))
+    pipe.execute()
+    writer = start(writers, redis_url, tmp_path, "HRARCHIVE_COMMIT_SECONDS=0.05",
+                   "HRARCHIVE_BATCH_SIZE=50")
+    writer.process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert writer.stop() == 1
+    written = committed_teasers(tmp_path / "archive.db")
+    queued = server.llen(f"{PREFIX}:ops")
+    assert queued > 0 and server.llen(f"{PREFIX}:processing") == 0
+    assert written + queued == total  # nothing lost: the rest waits for the next writer
 
 
 def test_a_writer_killed_midway_and_restarted_leaves_every_story_exactly_once(

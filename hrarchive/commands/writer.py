@@ -140,6 +140,10 @@ def _run(client: redis.Redis, prefix: str, path: str, settings: Any, heartbeat_c
     last_check = last_lock = last_forget = time.monotonic()
     while archive_writer.is_alive():
         time.sleep(0.1)
+        if archive_writer.batches - logged >= log_every:
+            logged = archive_writer.batches
+            logger.info("%d batches committed, %d operations taken, %d queued",
+                        archive_writer.batches, queue.taken, queue.depth())
         if len(signals) > handled:
             handled = len(signals)
             queue.stop(drain=handled == 1)
@@ -164,10 +168,6 @@ def _run(client: redis.Redis, prefix: str, path: str, settings: Any, heartbeat_c
             break
         except redis.RedisError as exc:
             logger.warning("Redis: %s", exc)
-        if archive_writer.batches - logged >= log_every:
-            logged = archive_writer.batches
-            logger.info("%d batches committed, %d operations taken, %d queued",
-                        archive_writer.batches, queue.taken, queue.depth())
     archive_writer.close()
     logger.info("Stopped after %d batches, %d operations", archive_writer.batches, queue.taken)
     if archive_writer.error is not None:

@@ -217,8 +217,10 @@ class ArchiveWriter:
                     self.error = exc
                     return [(op, exc) for op in batch]
                 time.sleep(attempt)
-                # again, the archive's part only (WARC records and calls are done)
-                outcomes = [self._apply(archive, op) if op.kind not in LOCAL else outcome
+                # again, the archive's part only (WARC records and calls are done; a
+                # request of another process is only writes in this batch: again too)
+                outcomes = [self._apply(archive, op)
+                            if op.kind not in LOCAL or op.id is not None else outcome
                             for op, outcome in zip(batch, outcomes, strict=True)]
         raise AssertionError("unreachable")
 

@@ -27,6 +27,7 @@ from hrarchive.cluster.requests import translator
 from hrarchive.store.queue import ARTICLE, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter
 from tests.conftest import ROOT, run_hrarchive
+from tests.redisserver import free_port
 
 PREFIX = "hrt"
 
@@ -114,8 +115,11 @@ def test_ops_from_a_client_land_in_the_archive_and_sigterm_commits_what_is_queue
     for i in range(20):
         client.put(Op(ARTICLE, story(i), id=f"a{i}", reply=outcomes.append))
         client.put(Op(TEASER, teaser(i)))
+    redis.Redis.from_url(redis_url).rpush(f"{PREFIX}:ops", b"not an operation")
     client.flush().result(30)
     assert sorted(o[0] for o in outcomes) == ["new"] * 20
+    assert redis.Redis.from_url(redis_url).lrange(f"{PREFIX}:bad", 0, -1) == \
+        [b"not an operation"]  # kept aside for a person, and the writer goes on
     for i in range(20, 520):  # queued faster than written, then SIGTERM at once
         client.put(Op(TEASER, teaser(i)))
     assert writer.stop() == 0
@@ -275,6 +279,9 @@ def test_named_requests_are_answered_after_what_was_put_before(
                                         "counts": {"articles_new": new}, "stats": {}}
                        ).result(20)
     assert client.flush().result(20) is None
+    second = run_hrarchive("writer", "--redis", redis_url, "--db", str(tmp_path / "other.db"),
+                           "--prefix", PREFIX)
+    assert second.returncode == 1 and "another writer" in second.stderr
     with pytest.raises(ValueError, match="unknown request"):
         client.request("drop_everything")
     client.close()
@@ -312,3 +319,12 @@ def test_a_worker_whose_heartbeat_lapses_is_recorded_dead_and_stats_show_it(
     stats = run_hrarchive("stats", "--db", str(path))
     assert "ngo: run 1 (r1): worker host-c:3 died" in stats.stderr
     assert status(alive) == "running"  # a worker's row is judged by heartbeat, not pid
+
+
+def test_an_unreachable_redis_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()
+    done = run_hrarchive("writer", "--redis", f"redis://127.0.0.1:{port}/0",
+                         "--db", str(tmp_path / "archive.db"))
+    assert done.returncode == 1
+    assert f"cannot reach Redis at redis://127.0.0.1:{port}/0" in done.stderr
+    assert not (tmp_path / "archive.db").exists()

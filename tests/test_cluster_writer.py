@@ -23,7 +23,7 @@ from hrarchive.cluster.client import WriterClient, worker_key
 from hrarchive.cluster.codec import encode
 from hrarchive.cluster.publish import published_state
 from hrarchive.cluster.redisqueue import RedisQueue
-from hrarchive.cluster.requests import translator
+from hrarchive.cluster.requests import Context, forget_applied, translator
 from hrarchive.store.queue import ARTICLE, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter
 from tests.conftest import ROOT, run_hrarchive
@@ -218,9 +218,20 @@ def test_a_batch_committed_but_not_acknowledged_is_not_applied_twice(
     queue = RedisQueue(server, PREFIX, translate=translator(server, PREFIX))
     again = ArchiveWriter(path, batch_size=100, commit_seconds=0.3, queue=queue)
     client.flush().result(30)
+    context = Context(server, PREFIX)
+    applied = Database(path)["applied_ops"].count
+    assert applied == 31  # the stories and the flush
+    # once no batch is in flight, none can come back: the ids are forgotten
+    server.rpush(f"{PREFIX}:processing", b"in flight")
+    assert again.call(lambda a: forget_applied(a, context, f"{PREFIX}:processing")
+                      ).result(10) == 0
+    server.delete(f"{PREFIX}:processing")
+    assert again.call(lambda a: forget_applied(a, context, f"{PREFIX}:processing")
+                      ).result(10) == applied
     again.close()
     client.close()
     db = Database(path)
+    assert db["applied_ops"].count == 0
     assert db["articles"].count == 30 and db["article_versions"].count == 30
     # the outcome sent is the one of the first application, not "unchanged"
     assert sorted(o[0] for o in outcomes) == ["new"] * 30

@@ -141,19 +141,30 @@ class ArchivedStories(Mapping[str, KnownStory]):
         return int(articles) + int(aliases)
 
     def __iter__(self) -> Iterator[str]:
+        for url, _story in self.items():
+            yield url
+
+    def items(self) -> Iterator[tuple[str, KnownStory]]:  # type: ignore[override]
+        """Every (URL, story): the stories' own URLs, then their aliases, a chunk of rows per
+        query (not a lookup per URL)."""
         for story in self.stories():
-            yield story.url
+            yield story.url, story
         after = 0
         while True:
-            rows = self._rows("select x.rowid, x.url from article_aliases x join articles a "
-                              "on a.id = x.article_id where a.site = ? and x.rowid > ? and "
-                              "x.rowid <= ? and a.rowid <= ? order by x.rowid limit ?",
-                              [self.site, after, self.marks["article_aliases"],
-                               self.marks["articles"], CHUNK])
-            yield from (url for _rowid, url in rows)
+            rows = self._rows(f"select x.rowid, x.url, {ARTICLE_COLUMNS} from article_aliases x "
+                              "join articles a on a.id = x.article_id where a.site = ? and "
+                              "x.rowid > ? and x.rowid <= ? and a.rowid <= ? order by x.rowid "
+                              f"limit {CHUNK}", [self.site, after,
+                                                 self.marks["article_aliases"],
+                                                 self.marks["articles"]])
+            yield from ((row[1], self._known(row[2:])) for row in rows)
             if len(rows) < CHUNK:
                 return
             after = rows[-1][0]
+
+    def values(self) -> Iterator[KnownStory]:  # type: ignore[override]
+        for _url, story in self.items():
+            yield story
 
     def stories(self, published_from: date | None = None) -> Iterator[KnownStory]:
         """Each story once, in rowid order, a chunk of rows per query; with

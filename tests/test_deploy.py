@@ -22,7 +22,8 @@ from tests.conftest import ROOT
 from tests.tools import require_tool
 
 DEPLOY = ROOT / "deploy"
-UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service")
+UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service",
+         "hrarchive-writer.service", "hrarchive-worker@.service", "hrarchive-worker@.timer")
 
 
 def unit(name: str) -> configparser.ConfigParser:

@@ -50,7 +50,9 @@ HRARCHIVE_RUN = ""
 
 # --- politeness (hrarchive/middlewares/) ---------------------------------------------------
 # USER_AGENT is made from HRARCHIVE_CONTACT when a crawl starts (set USER_AGENT to override).
-ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0}
+ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0,
+          # With HRARCHIVE_REDIS set, politeness holds across workers (hrarchive/cluster/polite.py).
+          "hrarchive.cluster.polite.SharedPolitenessAddon": 10}
 # Every request, concurrent ones too, waits for its host's robots.txt; Crawl-delay honoured.
 # Retries wait for Retry-After, else back off exponentially (stock Scrapy retries at once).
 DOWNLOADER_MIDDLEWARES = {

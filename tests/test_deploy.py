@@ -22,7 +22,8 @@ from tests.conftest import ROOT
 from tests.tools import require_tool
 
 DEPLOY = ROOT / "deploy"
-UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service")
+UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service",
+         "hrarchive-writer.service", "hrarchive-worker@.service", "hrarchive-worker@.timer")
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -64,8 +65,22 @@ def test_the_timer_starts_the_service_daily_and_catches_up() -> None:
     assert timer.get("Unit") == "hrarchive.service", "the timer names the unit it starts"
     assert unit(timer["Unit"])["Service"]["ExecStart"]
     assert timer["Persistent"] == "true" and timer["RandomizedDelaySec"]
+    assert_daily(timer["OnCalendar"])
+
+
+def test_each_worker_timer_starts_its_worker_daily_and_catches_up() -> None:
+    timer = unit("hrarchive-worker@.timer")["Timer"]
+    assert timer.get("Unit") == "hrarchive-worker@%i.service"  # timer N starts worker N
+    assert unit("hrarchive-worker@.service")["Service"]["ExecStart"]
+    # No random delay: workers started apart would still share the day's run, but claims,
+    # not the clock, spread the sites.
+    assert timer["Persistent"] == "true" and "RandomizedDelaySec" not in timer
+    assert_daily(timer["OnCalendar"])
+
+
+def assert_daily(on_calendar: str) -> None:
     analyze = require_tool("systemd-analyze", package="systemd")
-    done = subprocess.run([analyze, "calendar", "--iterations=3", timer["OnCalendar"]],
+    done = subprocess.run([analyze, "calendar", "--iterations=3", on_calendar],
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "TZ": "UTC"})
     assert done.returncode == 0, done.stderr

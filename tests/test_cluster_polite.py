@@ -1,10 +1,12 @@
 """Politeness across workers (hrarchive/cluster/polite.py), with a real redis-server.
 
-Several ``hrarchive crawl`` processes crawl one fixture site at once, each into its own
-archive, sharing politeness through Redis (``HRARCHIVE_REDIS``).  Each process on its own
-would send up to 8 requests to the site at once (``CONCURRENT_REQUESTS_PER_DOMAIN=8``) with
-no delay, so whatever spacing the server sees comes from the shared slot.  The server
-records when each request arrived and when its answer was sent.
+Several ``hrarchive crawl`` workers crawl one fixture server at once, sharing politeness
+through Redis (``HRARCHIVE_REDIS``) and one ``hrarchive writer``: each worker crawls its own
+copy of the hrhouse profile (``hrhouse0``, ``hrhouse1``, ...: a site is claimed by one worker
+at a time), all of them served by the same host.  Each process on its own would send up to
+8 requests to the host at once (``CONCURRENT_REQUESTS_PER_DOMAIN=8``) with no delay, so
+whatever spacing the server sees comes from the shared slot.  The server records when each
+request arrived and when its answer was sent.
 """
 
 from __future__ import annotations
@@ -27,21 +29,39 @@ CLOCK = 0.002
 
 def crawl_together(server: FixtureSite, redis_url: str, folder: Path, workers: int,
                    *settings: str) -> list[subprocess.CompletedProcess[str]]:
-    """Run ``workers`` crawls of hrhouse at once, each into its own archive and captures."""
-    started = []
+    """Run ``workers`` workers at once, each over its own copy of hrhouse on ``server``,
+    with one writer."""
+    profiles = folder / "profiles"
+    profiles.mkdir()
+    hrhouse = (ROOT / "hrarchive" / "sites" / "hrhouse.toml").read_text("utf-8")
     for n in range(workers):
-        (folder / f"w{n}").mkdir()
-        args = [sys.executable, "-m", "hrarchive", "crawl", "hrhouse",
-                "--db", str(folder / f"w{n}" / "archive.db"), "--base-url", server.base_url]
-        for setting in (*FAST, f"HRARCHIVE_REDIS={redis_url}", "HRARCHIVE_RUN=test",
-                        f"USER_AGENT=hrarchive-test/worker-{n}", *settings):
-            args += ["-s", setting]
-        started.append(subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True))
-    done = []
-    for process in started:
-        out, err = process.communicate(timeout=120)
-        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+        (profiles / f"hrhouse{n}.toml").write_text(
+            hrhouse.replace('id = "hrhouse"', f'id = "hrhouse{n}"'), "utf-8")
+    writer = subprocess.Popen([sys.executable, "-m", "hrarchive", "writer", "--redis",
+                               redis_url, "--db", str(folder / "archive.db")], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = []
+    try:
+        for n in range(workers):
+            args = [sys.executable, "-m", "hrarchive", "crawl", f"hrhouse{n}",
+                    "--db", str(folder / "archive.db"), "--base-url", server.base_url]
+            for setting in (*FAST, f"HRARCHIVE_REDIS={redis_url}", "HRARCHIVE_RUN=test",
+                            f"HRARCHIVE_SITES={profiles}",
+                            f"USER_AGENT=hrarchive-test/worker-{n}", *settings):
+                args += ["-s", setting]
+            started.append(subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True))
+        done = []
+        for process in started:
+            out, err = process.communicate(timeout=120)
+            done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+        writer.terminate()
+        _, err = writer.communicate(timeout=30)
+    assert writer.returncode == 0, err[-3000:]
     return done
 
 
@@ -78,7 +98,7 @@ def test_three_workers_one_request_at_a_time_crawl_delay_and_robots_once(
 
     for result in done:
         assert result.returncode == 0, result.stderr[-3000:]
-    # Every worker crawled the whole site (each has its own archive): the same stories.
+    # Every worker crawled the whole site (its own copy of the profile): the same stories.
     counts = [stat(result.stderr, "hrarchive/article/read") for result in done]
     assert counts[0] > 0 and counts == [counts[0]] * 3, counts
     assert server.hits.count("/articles/") == 3

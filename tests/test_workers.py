@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -131,13 +132,14 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def check_captures(db: Database, root: Path) -> None:
-    """Every capture row names a record of a worker's WARC file holding its URL."""
+def check_captures(db: Database, root: Path, pids: set[int]) -> None:
+    """Every capture row names a record of a worker's own WARC file holding its URL."""
     captures = list(db["captures"].rows)
     assert captures
+    host = re.sub(r"[^A-Za-z0-9._-]+", "_", socket.gethostname())
     for row in captures:
         path = root / row["warc"]
-        assert path.name.count("-") >= 5, path  # SITE-STAMP-HOST-PID-SERIAL-TOKEN
+        assert any(f"-{host}-{pid}-" in path.name for pid in pids), path  # ...-HOST-PID-...
         with path.open("rb") as stream:
             stream.seek(row["offset"])
             record = next(iter(ArchiveIterator(stream)))
@@ -177,7 +179,7 @@ def test_three_workers_and_a_writer_archive_what_one_process_does(
     assert all(len(ws) == 1 and ws[0]["status"] == "done" for ws in on_row)  # one worker a site
     names = {ws[0]["name"] for ws in on_row}
     assert 1 <= len(names) <= 3 and all(":" in n for n in names)
-    check_captures(ours, db_path.parent / "captures")
+    check_captures(ours, db_path.parent / "captures", {w.process.pid for w in workers})
     # what the run left in Redis: no frontier, no claim, the three sites done
     client = redis.Redis.from_url(redis_url)
     assert not client.keys("hrarchive:*:requests*") and not client.keys("*:owner")
@@ -255,3 +257,21 @@ def test_a_killed_writer_restarted_loses_nothing_and_applies_nothing_twice(
     db = check_every_story_once(db_path, scenario)
     [row] = list(db["crawls"].rows)
     assert row["status"] == "finished" and row["articles_new"] == STORIES
+
+
+def test_a_worker_without_redis_or_a_run_without_workers_is_refused_clearly(
+        redis_url: str, tmp_path: Path) -> None:
+    from tests.redisserver import free_port
+
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    done = run_hrarchive("crawl", "hrhouse", "--redis", nowhere, "--db",
+                         str(tmp_path / "archive.db"), timeout=60)
+    assert done.returncode == 1 and f"cannot reach Redis at {nowhere}" in done.stderr
+    done = run_hrarchive("crawl", "hrhouse", "--run", "r1", "--db", str(tmp_path / "a.db"))
+    assert done.returncode == 2 and "add --redis URL" in done.stderr
+    assert not (tmp_path / "archive.db").exists() and not (tmp_path / "a.db").exists()
+    # a site finished for the run is not crawled again by a late worker
+    redis.Redis.from_url(redis_url).sadd("hrarchive:run:r1:done", "hrhouse")
+    done = run_hrarchive("crawl", "hrhouse", "--redis", redis_url, "--run", "r1", "--db",
+                         str(tmp_path / "archive.db"))
+    assert done.returncode == 0 and "nothing to crawl" in done.stderr

@@ -242,6 +242,28 @@ def test_a_killed_workers_site_is_taken_over_and_nothing_is_lost(
     assert len(workers) == 2 and sorted(workers.values()) == ["died", "done"]
 
 
+def test_a_stopped_worker_leaves_its_site_to_the_next_one(
+        scenario: ScenarioSite, redis_url: str, tmp_path: Path,
+        processes: list[Process]) -> None:
+    db_path = tmp_path / "archive.db"
+    the_writer = writer(processes, redis_url, db_path)
+    paced = ("DOWNLOAD_DELAY=0.2",)
+    first = scenario_worker(processes, redis_url, db_path, scenario, *paced)
+    wait_for(lambda: archived(db_path) >= 8, "some stories are archived")
+    assert first.stop() == 1, first.output  # SIGTERM: a clean stop, the site interrupted
+    client = redis.Redis.from_url(redis_url)
+    assert not client.exists("hrarchive:site:scenario:owner")  # given back at once
+    second = scenario_worker(processes, redis_url, db_path, scenario, *paced)
+    assert second.wait(60) == 0, second.output
+    assert "Resuming scenario where the run left it" in second.output
+    assert the_writer.stop() == 0, the_writer.output
+    db = check_every_story_once(db_path, scenario)
+    [row] = list(db["crawls"].rows)
+    assert row["status"] == "finished"
+    workers = {w["name"]: w["status"] for w in json.loads(row["workers"])}
+    assert sorted(workers.values()) == ["done", "interrupted"]
+
+
 def test_a_killed_writer_restarted_loses_nothing_and_applies_nothing_twice(
         scenario: ScenarioSite, redis_url: str, tmp_path: Path,
         processes: list[Process]) -> None:

@@ -129,3 +129,10 @@ EXTENSIONS = {
 # --- raw capture: next to the downloader, so it sees every response as received ------------
 DOWNLOADER_MIDDLEWARES["hrarchive.capture.middleware.CaptureMiddleware"] = 950
 SPIDER_MIDDLEWARES = {"hrarchive.capture.middleware.CaptureSpiderMiddleware": 950}
+
+# --- crawler workers (hrarchive crawl --redis; hrarchive/cluster/worker.py) ----------------
+# Sites a worker crawls at once; it claims the next of its list when one finishes.
+HRARCHIVE_WORKER_SITES = 4
+# Seconds a worker's heartbeat and site claims live unless renewed (every third of it): a
+# worker that dies loses its sites to the others this long after.
+HRARCHIVE_WORKER_TTL = 30.0

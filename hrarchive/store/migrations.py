@@ -7,6 +7,7 @@ from sqlite_utils.db import Table as DbTable
 
 from hrarchive.store.schema import (
     ARTICLE_SIGNAL_COLUMNS,
+    CLUSTER_CRAWL_COLUMNS,
     CRAWL_RUN_COLUMNS,
     FTS_COLUMNS,
     FTS_TABLE,
@@ -87,6 +88,17 @@ def fts_by_batch(db: Database) -> None:
     # trigger).  The delete trigger stays: a story deleted by any writer leaves the index.
     for trigger in ("articles_ai", "articles_au"):
         db.execute(f"drop trigger if exists [{trigger}]")
+
+
+# --- 0007: many crawler workers, one writer (issue 11) ---------------------------------------
+@migrations(name="0007_cluster")
+def cluster(db: Database) -> None:
+    crawls = _table(db, "crawls")
+    for column in CLUSTER_CRAWL_COLUMNS:
+        if column.name not in crawls.columns_dict:
+            crawls.add_column(column.name, column.type)
+    crawls.create_index(["site", "run"], if_not_exists=True)
+    _create(db, "applied_ops")
 
 
 def migrate(db: Database) -> None:

@@ -154,6 +154,10 @@ class ArchiveWriter:
             self.queue.put(Op(BARRIER, "stop"))  # a failed writer still drains to it
             self._thread.join(timeout)
 
+    def is_alive(self) -> bool:
+        """Whether the writer thread still runs (it ends after a ``stop`` barrier)."""
+        return self._thread.is_alive()
+
     # --- the writer thread ------------------------------------------------------------------
     def _run(self) -> None:
         try:
@@ -168,8 +172,9 @@ class ArchiveWriter:
             batch = self.queue.get_batch(self.batch_size, self.commit_seconds)
             stop = any(op.kind == BARRIER and op.data == "stop" for op in batch)
             if self.error is not None:  # failed earlier: drain, so no put waits for ever
-                self.queue.ack(batch)
-                self._deliver([(op, self.error) for op in batch])
+                failed = [(op, self.error) for op in batch]
+                self._ack(failed)
+                self._deliver(failed)
                 continue
             try:
                 results = self._apply_batch(archive, batch)
@@ -177,7 +182,9 @@ class ArchiveWriter:
                 logger.exception("The archive writer failed")
                 self.error = exc
                 results = [(op, exc) for op in batch]
-            self.queue.ack(batch)
+            if self.error is not None and getattr(self.queue, "durable", False):
+                break  # the batch stays in the shared queue, for the next writer
+            self._ack(results)
             self.batches += 1
             self.cpu_seconds = time.thread_time()
             self._deliver(results)
@@ -185,6 +192,15 @@ class ArchiveWriter:
             archive.close()
         except Exception:
             logger.exception("Could not close the archive %s", self.path)
+
+    def _ack(self, results: list[tuple[Op, Any]]) -> None:
+        """Acknowledge a committed batch; a queue that answers other processes
+        (``ack_results``) sends their outcomes in the same step."""
+        ack_results = getattr(self.queue, "ack_results", None)
+        if ack_results is not None:
+            ack_results(results)
+        else:
+            self.queue.ack([op for op, _ in results])
 
     def _apply_batch(self, archive: Archive, batch: list[Op]) -> list[tuple[Op, Any]]:
         outcomes = [self._apply(archive, op) for op in batch]
@@ -206,6 +222,23 @@ class ArchiveWriter:
         raise AssertionError("unreachable")
 
     def _apply(self, archive: Archive, op: Op) -> Any:
+        if op.id is None:
+            return self._apply_now(archive, op)
+        # an operation from another process: at most once per archive, in the same
+        # transaction as its writes (one handed out again after a kill returns its outcome)
+        from hrarchive.cluster.codec import decode_outcome, encode_outcome
+
+        done = archive.db.execute("select outcome from applied_ops where id = ?",
+                                  [op.id]).fetchone()
+        if done is not None:
+            return decode_outcome(done[0])
+        outcome = self._apply_now(archive, op)
+        archive._begin()
+        archive.db.execute("insert or replace into applied_ops (id, outcome) values (?, ?)",
+                           [op.id, encode_outcome(outcome)])
+        return outcome
+
+    def _apply_now(self, archive: Archive, op: Op) -> Any:
         archive.as_of = op.now
         try:
             return apply(archive, op)

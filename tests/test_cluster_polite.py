@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import redis
 from sqlite_utils import Database
 
+from hrarchive.cluster.polite import ACQUIRE, RELEASE
 from tests.fixtureserver import FixtureSite, Hit, Page
 from tests.test_workers import Process, worker, writer
 
@@ -139,3 +142,22 @@ def test_a_retry_after_holds_for_the_other_worker_too(
     others = [hit for hit in after if hit.headers["User-Agent"] != told]
     assert others and others[0].time >= asked.end + 2.0 - CLOCK
     assert one_host.hits.count("/articles/") == 2  # the 429 and its retry
+
+
+def test_a_slot_is_taken_by_one_freed_by_its_holder_only_and_lapses(redis_url: str) -> None:
+    """The two Redis scripts alone: what the workers' middleware relies on."""
+    client = redis.Redis.from_url(redis_url)
+    take, give_back = client.register_script(ACQUIRE), client.register_script(RELEASE)
+    keys = ["test:site:example.org:slot", "test:site:example.org:next"]
+    assert take(keys=keys, args=["a", 300]) == 0  # free: a has it
+    assert take(keys=keys, args=["b", 300]) == -1  # held: b waits
+    assert give_back(keys=keys, args=["b", 0]) == 0 and client.get(keys[0]) == b"a"
+    assert give_back(keys=keys, args=["a", 500]) == 1  # a's answer came: rest 500 ms
+    wait = take(keys=keys, args=["b", 300])
+    assert 400 < wait <= 500
+    assert give_back(keys=keys, args=["c", 0]) == 0  # a shorter delay never brings it back
+    assert take(keys=keys, args=["b", 300]) > 300
+    time.sleep(wait / 1000 + 0.01)
+    assert take(keys=keys, args=["b", 300]) == 0
+    time.sleep(0.35)  # b never answered: its lease lapses
+    assert take(keys=keys, args=["c", 300]) == 0

@@ -1,8 +1,8 @@
 """Politeness across workers (hrarchive/cluster/polite.py): real ``hrarchive writer`` and
 ``hrarchive crawl --redis`` workers, a real redis-server, fixture sites on 127.0.0.1.
 
-Several fixture sites are served by ONE server (one host), and each worker claims one of
-them (``HRARCHIVE_WORKER_SITES=1``): the workers crawl at once, each its own site, all of it
+Several fixture sites are served by ONE server (one host), and each worker is given one of
+them: the workers crawl at once, each its own site (distinct URLs, one archive), all of it
 on the one host, so politeness must hold across them.  Each worker on its own would send up
 to 8 requests to the host at once (``CONCURRENT_REQUESTS_PER_DOMAIN=8``) with no delay:
 whatever spacing the server sees comes from the slot the workers share in Redis.  The server
@@ -57,13 +57,12 @@ def one_host() -> Iterator[FixtureSite]:
 
 def crawl_together(server: FixtureSite, redis_url: str, folder: Path, sites: tuple[str, ...],
                    processes: list[Process], *settings: str) -> Database:
-    """One writer and one worker per site, all given every site, each claiming one."""
+    """One writer, and one worker per site, given that site (its User-Agent names it)."""
     db = folder / "archive.db"
     the_writer = writer(processes, redis_url, db)
-    bases = {site: server.base_url for site in sites}
-    workers = [worker(processes, redis_url, db, bases, "HRARCHIVE_WORKER_SITES=1",
+    workers = [worker(processes, redis_url, db, {site: server.base_url},
                       f"USER_AGENT=hrarchive-test/worker-{n}", *settings)
-               for n in range(len(sites))]
+               for n, site in enumerate(sites)]
     for each in workers:
         assert each.wait(90) == 0, each.output[-3000:]
     assert the_writer.stop() == 0, the_writer.output[-3000:]

@@ -1,1 +1,1 @@
-"""Many crawler workers and one archive writer, coordinated through Redis (issue 11)."""
+"""Many crawler processes, one archive writer: the Redis side of hrarchive (issue 11)."""

@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class WorkerError(RuntimeError):
+    """The worker cannot start (Redis unreachable): nothing was crawled."""
+
+
 def run_name(value: str | None = None) -> str:
     """The run a worker takes part in: ``value``, else the UTC date and hour now."""
     return value or datetime.now(UTC).strftime("%Y-%m-%dT%H")
@@ -195,6 +199,11 @@ def run_worker(settings: Any, profiles: list[SiteProfile],
     it crawled with their crawlers."""
     client = redis.Redis.from_url(str(settings.get("HRARCHIVE_REDIS")), socket_timeout=30,
                                   socket_connect_timeout=30)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise WorkerError(f"cannot reach Redis at {settings.get('HRARCHIVE_REDIS')}: {exc}") \
+            from exc
     claims = Claims(client, prefix_of(settings), str(settings.get("HRARCHIVE_RUN")),
                     worker_name(), settings.getfloat("HRARCHIVE_WORKER_TTL"))
     process = CrawlerProcess(settings)

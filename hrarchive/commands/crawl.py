@@ -116,7 +116,13 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
                              since=since.date().isoformat() if since else None)
 
     if redis_url:
-        ran = worker.run_worker(settings, chosen, make_crawler, start)
+        try:
+            ran = worker.run_worker(settings, chosen, make_crawler, start)
+        except worker.WorkerError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not ran:
+            click.echo(f"hrarchive: nothing to crawl: every site is finished for run "
+                       f"{settings.get('HRARCHIVE_RUN')} or held by another worker", err=True)
         chosen, crawlers = [p for p, _ in ran], [c for _, c in ran]
     else:
         process = CrawlerProcess(settings)

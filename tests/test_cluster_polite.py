@@ -147,16 +147,29 @@ def test_a_slot_is_taken_by_one_freed_by_its_holder_only_and_lapses(redis_url: s
     """The two Redis scripts alone: what the workers' middleware relies on."""
     client = redis.Redis.from_url(redis_url)
     take, give_back = client.register_script(ACQUIRE), client.register_script(RELEASE)
-    keys = ["test:site:example.org:slot", "test:site:example.org:next"]
-    assert take(keys=keys, args=["a", 300]) == 0  # free: a has it
-    assert take(keys=keys, args=["b", 300]) == -1  # held: b waits
-    assert give_back(keys=keys, args=["b", 0]) == 0 and client.get(keys[0]) == b"a"
-    assert give_back(keys=keys, args=["a", 500]) == 1  # a's answer came: rest 500 ms
-    wait = take(keys=keys, args=["b", 300])
+    keys, beats = ["test:site:example.org:slot", "test:site:example.org:next"], "test:worker:"
+    for name in ("a", "b", "c"):  # live workers' heartbeats
+        client.set(beats + name, "alive", ex=60)
+
+    def turn(token: str) -> int:
+        return int(take(keys=keys, args=[token, 300, beats]))
+
+    assert turn("a|1") == 0  # free: a has it
+    assert turn("b|1") == -1  # held: b waits
+    assert give_back(keys=keys, args=["b|1", 0]) == 0 and client.get(keys[0]) == b"a|1"
+    assert give_back(keys=keys, args=["a|1", 500]) == 1  # a's answer came: rest 500 ms
+    wait = turn("b|2")
     assert 400 < wait <= 500
-    assert give_back(keys=keys, args=["c", 0]) == 0  # a shorter delay never brings it back
-    assert take(keys=keys, args=["b", 300]) > 300
+    assert give_back(keys=keys, args=["c|1", 0]) == 0  # a shorter delay never brings it back
+    assert turn("b|2") > 300
     time.sleep(wait / 1000 + 0.01)
-    assert take(keys=keys, args=["b", 300]) == 0
+    assert turn("b|2") == 0
     time.sleep(0.35)  # b never answered: its lease lapses
-    assert take(keys=keys, args=["c", 300]) == 0
+    assert turn("c|2") == 0
+    # A worker that died during a download: its slot is free as soon as its heartbeat lapsed.
+    assert give_back(keys=keys, args=["c|2", 0]) == 1
+    client.set(beats + "d", "alive", px=200)
+    assert turn("d|1") == 0
+    assert turn("a|2") == -1
+    time.sleep(0.25)
+    assert turn("a|2") == 0 and client.get(keys[0]) == b"a|2"

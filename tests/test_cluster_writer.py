@@ -20,12 +20,14 @@ import redis
 from sqlite_utils import Database
 
 from hrarchive.cluster.client import WriterClient, worker_key
+from hrarchive.cluster.codec import encode
 from hrarchive.cluster.publish import published_state
 from hrarchive.cluster.redisqueue import RedisQueue
-from hrarchive.cluster.requests import translator
+from hrarchive.cluster.requests import Context, forget_applied, translator
 from hrarchive.store.queue import ARTICLE, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter
 from tests.conftest import ROOT, run_hrarchive
+from tests.redisserver import free_port
 
 PREFIX = "hrt"
 
@@ -48,6 +50,13 @@ def committed(path: Path) -> int:
     return table.count if table.exists() else 0
 
 
+def committed_teasers(path: Path) -> int:
+    if not path.exists():
+        return 0
+    table = Database(path)["teasers"]
+    return table.count if table.exists() else 0
+
+
 def wait_for(check: Any, seconds: float = 20, what: str = "") -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -63,14 +72,14 @@ class Writer:
 
     def __init__(self, url: str, db: Path, log: Path, *settings: str) -> None:
         args = [sys.executable, "-m", "hrarchive", "writer", "--redis", url, "--db", str(db),
-                "--prefix", PREFIX, "--heartbeat-check", "0.2", "--log-every", "5"]
+                "--prefix", PREFIX, "--heartbeat-check", "0.2", "--log-every", "2"]
         for setting in settings:
             args += ["-s", setting]
         self.log = log
         self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=log.open("ab"))
-        client = redis.Redis.from_url(url)
-        wait_for(lambda: client.exists(f"{PREFIX}:writer") or self.process.poll() is not None,
+        size = log.stat().st_size if log.exists() else 0
+        wait_for(lambda: b"Writing" in log.read_bytes()[size:] or self.process.poll() is not None,
                  what="the writer to start")
         assert self.process.poll() is None, log.read_text()
 
@@ -106,8 +115,11 @@ def test_ops_from_a_client_land_in_the_archive_and_sigterm_commits_what_is_queue
     for i in range(20):
         client.put(Op(ARTICLE, story(i), id=f"a{i}", reply=outcomes.append))
         client.put(Op(TEASER, teaser(i)))
+    redis.Redis.from_url(redis_url).rpush(f"{PREFIX}:ops", b"not an operation")
     client.flush().result(30)
     assert sorted(o[0] for o in outcomes) == ["new"] * 20
+    assert redis.Redis.from_url(redis_url).lrange(f"{PREFIX}:bad", 0, -1) == \
+        [b"not an operation"]  # kept aside for a person, and the writer goes on
     for i in range(20, 520):  # queued faster than written, then SIGTERM at once
         client.put(Op(TEASER, teaser(i)))
     assert writer.stop() == 0
@@ -116,7 +128,27 @@ def test_ops_from_a_client_land_in_the_archive_and_sigterm_commits_what_is_queue
     assert db["articles"].count == 20
     assert db["teasers"].count == 520
     assert redis.Redis.from_url(redis_url).llen(f"{PREFIX}:ops") == 0
-    assert "Stopped after" in writer.log.read_text()
+    log = writer.log.read_text()
+    assert "batches committed" in log and "Stopped after" in log
+
+
+def test_a_second_sigterm_stops_after_the_batch_in_hand_and_keeps_the_rest_queued(
+        redis_url: str, tmp_path: Path, writers: list[Writer]) -> None:
+    server = redis.Redis.from_url(redis_url)
+    total = 8000
+    pipe = server.pipeline(transaction=False)
+    for i in range(total):
+        pipe.rpush(f"{PREFIX}:ops", encode(Op(TEASER, teaser(i), id=f"t{i}")))
+    pipe.execute()
+    writer = start(writers, redis_url, tmp_path, "HRARCHIVE_COMMIT_SECONDS=0.05",
+                   "HRARCHIVE_BATCH_SIZE=50")
+    writer.process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert writer.stop() == 1
+    written = committed_teasers(tmp_path / "archive.db")
+    queued = server.llen(f"{PREFIX}:ops")
+    assert queued > 0 and server.llen(f"{PREFIX}:processing") == 0
+    assert written + queued == total  # nothing lost: the rest waits for the next writer
 
 
 def test_a_writer_killed_midway_and_restarted_leaves_every_story_exactly_once(
@@ -132,7 +164,7 @@ def test_a_writer_killed_midway_and_restarted_leaves_every_story_exactly_once(
         with lock:
             outcomes[outcome[0] if isinstance(outcome, list | tuple) else repr(outcome)] += 1
 
-    total = 3000
+    total = 2000
 
     def produce() -> None:
         for i in range(total):
@@ -186,9 +218,20 @@ def test_a_batch_committed_but_not_acknowledged_is_not_applied_twice(
     queue = RedisQueue(server, PREFIX, translate=translator(server, PREFIX))
     again = ArchiveWriter(path, batch_size=100, commit_seconds=0.3, queue=queue)
     client.flush().result(30)
+    context = Context(server, PREFIX)
+    applied = Database(path)["applied_ops"].count
+    assert applied == 31  # the stories and the flush
+    # once no batch is in flight, none can come back: the ids are forgotten
+    server.rpush(f"{PREFIX}:processing", b"in flight")
+    assert again.call(lambda a: forget_applied(a, context, f"{PREFIX}:processing")
+                      ).result(10) == 0
+    server.delete(f"{PREFIX}:processing")
+    assert again.call(lambda a: forget_applied(a, context, f"{PREFIX}:processing")
+                      ).result(10) == applied
     again.close()
     client.close()
     db = Database(path)
+    assert db["applied_ops"].count == 0
     assert db["articles"].count == 30 and db["article_versions"].count == 30
     # the outcome sent is the one of the first application, not "unchanged"
     assert sorted(o[0] for o in outcomes) == ["new"] * 30
@@ -247,6 +290,9 @@ def test_named_requests_are_answered_after_what_was_put_before(
                                         "counts": {"articles_new": new}, "stats": {}}
                        ).result(20)
     assert client.flush().result(20) is None
+    second = run_hrarchive("writer", "--redis", redis_url, "--db", str(tmp_path / "other.db"),
+                           "--prefix", PREFIX)
+    assert second.returncode == 1 and "another writer" in second.stderr
     with pytest.raises(ValueError, match="unknown request"):
         client.request("drop_everything")
     client.close()
@@ -283,3 +329,13 @@ def test_a_worker_whose_heartbeat_lapses_is_recorded_dead_and_stats_show_it(
     assert status(alive) == "running"
     stats = run_hrarchive("stats", "--db", str(path))
     assert "ngo: run 1 (r1): worker host-c:3 died" in stats.stderr
+    assert status(alive) == "running"  # a worker's row is judged by heartbeat, not pid
+
+
+def test_an_unreachable_redis_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()
+    done = run_hrarchive("writer", "--redis", f"redis://127.0.0.1:{port}/0",
+                         "--db", str(tmp_path / "archive.db"))
+    assert done.returncode == 1
+    assert f"cannot reach Redis at redis://127.0.0.1:{port}/0" in done.stderr
+    assert not (tmp_path / "archive.db").exists()

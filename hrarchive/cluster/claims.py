@@ -112,12 +112,12 @@ class Claims:
                 logger.exception("Heartbeat failed (Redis unreachable?); trying again")
 
     def stop(self) -> None:
-        """Stop beating, give back every claim and say this worker is gone."""
+        """Stop beating, give back every claim (unfinished) and say this worker is gone."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
-        for site in list(self.owned):
-            self.release(site)
+        for site in list(self.owned):  # (a forced stop: its frontier waits in Redis)
+            self.pause(site)
         self.client.delete(self.worker_key(self.name))
 
     def alive(self, name: str) -> bool:

@@ -77,72 +77,68 @@ def save_site(archive: Archive, data: dict[str, Any], _: Context) -> None:
     archive.save_site({k: data.get(k) for k in SITE_COLUMNS})
 
 
+# The crawl handlers write inside the writer's open batch (no commit of their own), so a
+# request's writes and its id in applied_ops are committed together: applied at most once.
 def start_crawl(archive: Archive, data: dict[str, Any], _: Context) -> int:
     """The crawl id of (site, run), opened or joined by ``worker``."""
     site, run, worker = str(data["site"]), str(data["run"]), str(data["worker"])
-    archive.commit()
+    archive._begin()
     now = archive._now()
     found = archive.db.execute("select id from crawls where site = ? and run = ? "
                                "order by id desc limit 1", [site, run]).fetchone()
     process = {k: data.get(k) for k in ("pid", "host", "process_started")}
     if found is None:
-        reap_crawls(archive.db, site)
-        archive._begin()
+        reap_crawls(archive.db, site)  # the site's single-process runs that were killed
         crawl_id = archive._insert("crawls", {
             "site": site, "started": now, "status": "running",
             "options": json.dumps(dict(data.get("options") or {}), sort_keys=True),
             "log_file": data.get("log_file"), "mode": data.get("mode"), "run": run,
             "workers": json.dumps([{"name": worker, "joined": now, "status": "running"}]),
             **process})
-        archive.commit()
         assert isinstance(crawl_id, int)
         return crawl_id
     crawl_id = int(found[0])
-    row = _row(archive, crawl_id)
-    workers = _workers(row["workers"])
+    workers = _workers(_row(archive, crawl_id)["workers"])
     _set_worker(workers, worker, joined=now, status="running", ended=None)
-    archive._begin()
     archive._update("crawls", crawl_id, {"workers": json.dumps(workers), "status": "running",
                                          "finished": None, **process})
-    archive.commit()
     return crawl_id
 
 
 def finish_crawl(archive: Archive, data: dict[str, Any], _: Context) -> None:
     """The site is done for the run: the row ends; counts add to what other workers had."""
     crawl_id = int(data["crawl_id"])
+    archive._begin()
     row = _row(archive, crawl_id)
-    counts: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     for key, value in dict(data.get("counts") or {}).items():
         if key not in row:
             continue
         before = row[key]
-        counts[key] = before + value if isinstance(before, int) and \
+        changes[key] = before + value if isinstance(before, int) and \
             isinstance(value, int) and not isinstance(value, bool) else value
-    archive.finish_crawl(crawl_id, str(data["status"]), str(data.get("reason") or ""),
-                         counts, dict(data.get("stats") or {}))
+    workers = _workers(row["workers"])
     if data.get("worker"):
-        workers = _workers(row["workers"])
         _set_worker(workers, str(data["worker"]), status="done", ended=archive._now())
-        archive._begin()
-        archive._update("crawls", crawl_id, {"workers": json.dumps(workers)})
-        archive.commit()
+    archive._update("crawls", crawl_id, {
+        "finished": archive._now(), "status": str(data["status"]),
+        "finish_reason": str(data.get("reason") or ""), **changes,
+        "stats": json.dumps(dict(data.get("stats") or {}), sort_keys=True, default=str),
+        "workers": json.dumps(workers)})
 
 
 def interrupt_crawl(archive: Archive, data: dict[str, Any], _: Context) -> None:
     """A worker stopped without a clean close: the row is interrupted unless another worker
     still runs on it."""
     crawl_id = int(data["crawl_id"])
-    reason = str(data.get("reason") or "interrupted")
-    row = _row(archive, crawl_id)
-    workers = _workers(row["workers"])
+    archive._begin()
+    workers = _workers(_row(archive, crawl_id)["workers"])
     if data.get("worker"):
         _set_worker(workers, str(data["worker"]), status="interrupted", ended=archive._now())
-        archive._begin()
         archive._update("crawls", crawl_id, {"workers": json.dumps(workers)})
-    archive.commit()
     if not any(w.get("status") == "running" for w in workers):
-        archive.interrupt_crawl(crawl_id, reason)
+        mark_interrupted(archive.db, crawl_id, str(data.get("reason") or "interrupted"),
+                         archive._now())
 
 
 def site_state(archive: Archive, data: dict[str, Any], context: Context) -> SiteState:

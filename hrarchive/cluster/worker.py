@@ -171,6 +171,8 @@ class Worker:
         else:
             logger.info("Resuming %s where the run left it", profile.id)
         crawler = self.make_crawler(profile)
+        spidercls: Any = crawler.spidercls  # a SiteSpider class of its own per crawl
+        spidercls.resumed = claim.resumed
         self.running[profile.id] = crawler
         self.crawled.append((profile, crawler))
         done = self.start_crawl(crawler, profile)

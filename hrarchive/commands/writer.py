@@ -77,15 +77,16 @@ def release_lock(client: redis.Redis, prefix: str, mine: str) -> None:
 @click.option("--redis", "redis_url", required=True, metavar="URL",
               help="Redis the workers share, redis://HOST:PORT/N.")
 @DB_OPTION
-@click.option("--prefix", default="hrarchive", show_default=True,
-              help="Prefix of the Redis keys (the workers' HRARCHIVE_REDIS_PREFIX).")
+@click.option("--prefix", default=None,
+              help="Prefix of the Redis keys, as the workers' (default: the "
+                   "HRARCHIVE_REDIS_PREFIX setting, else hrarchive).")
 @click.option("--heartbeat-check", type=float, default=5.0, show_default=True, metavar="SECONDS",
               help="How often to look for workers whose heartbeat lapsed.")
 @click.option("--log-every", type=int, default=100, show_default=True, metavar="N",
               help="Log a progress line every N committed batches.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a setting (HRARCHIVE_BATCH_SIZE, HRARCHIVE_COMMIT_SECONDS, ...).")
-def writer(redis_url: str, db: str | None, prefix: str, heartbeat_check: float,
+def writer(redis_url: str, db: str | None, prefix: str | None, heartbeat_check: float,
            log_every: int, overrides: tuple[str, ...]) -> None:
     """Write the archive for crawler workers (``hrarchive crawl --redis``): the only process
     that opens the archive file. It commits the workers' items in batches, answers their
@@ -102,6 +103,7 @@ def writer(redis_url: str, db: str | None, prefix: str, heartbeat_check: float,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     settings: Any = project_settings(db, overrides)
     path = settings.get("HRARCHIVE_DB")
+    prefix = prefix or settings.get("HRARCHIVE_REDIS_PREFIX") or "hrarchive"
     try:
         check_archive(path, workers_write=True)
     except ArchiveError as exc:
@@ -140,6 +142,10 @@ def _run(client: redis.Redis, prefix: str, path: str, settings: Any, heartbeat_c
     last_check = last_lock = last_forget = time.monotonic()
     while archive_writer.is_alive():
         time.sleep(0.1)
+        if archive_writer.batches - logged >= log_every:
+            logged = archive_writer.batches
+            logger.info("%d batches committed, %d operations taken, %d queued",
+                        archive_writer.batches, queue.taken, queue.depth())
         if len(signals) > handled:
             handled = len(signals)
             queue.stop(drain=handled == 1)
@@ -164,10 +170,6 @@ def _run(client: redis.Redis, prefix: str, path: str, settings: Any, heartbeat_c
             break
         except redis.RedisError as exc:
             logger.warning("Redis: %s", exc)
-        if archive_writer.batches - logged >= log_every:
-            logged = archive_writer.batches
-            logger.info("%d batches committed, %d operations taken, %d queued",
-                        archive_writer.batches, queue.taken, queue.depth())
     archive_writer.close()
     logger.info("Stopped after %d batches, %d operations", archive_writer.batches, queue.taken)
     if archive_writer.error is not None:

@@ -337,6 +337,9 @@ class StorePipeline:
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         status, why = crawl_status(reason, stats)
+        if getattr(spider, "resumed", False) and reason == "finished" and \
+                not stats.get("hrarchive/layout/alarm"):
+            status, why = "finished", reason  # the pages were read before, by other workers
         self.crawler.stats.set_value("hrarchive/writer/queue_full", self.client.waits)
         stats = self.crawler.stats.get_stats()
         if status == "interrupted":

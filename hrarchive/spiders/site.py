@@ -42,6 +42,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
 
     profile: SiteProfile
     planner: Planner
+    resumed = False  # a crawler worker goes on with a frontier another worker left
 
     def __init__(self, *args: Any, base_url: str | None = None, full: Any = False,
                  since: str | date | None = None, **kwargs: Any) -> None:

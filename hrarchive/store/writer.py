@@ -46,6 +46,7 @@ from hrarchive.store.queue import (
     Op,
     WriteQueue,
 )
+from hrarchive.store.state import SiteState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -216,8 +217,10 @@ class ArchiveWriter:
                     self.error = exc
                     return [(op, exc) for op in batch]
                 time.sleep(attempt)
-                # again, the archive's part only (WARC records and calls are done)
-                outcomes = [self._apply(archive, op) if op.kind not in LOCAL else outcome
+                # again, the archive's part only (WARC records and calls are done; a
+                # request of another process is only writes in this batch: again too)
+                outcomes = [self._apply(archive, op)
+                            if op.kind not in LOCAL or op.id is not None else outcome
                             for op, outcome in zip(batch, outcomes, strict=True)]
         raise AssertionError("unreachable")
 
@@ -230,12 +233,14 @@ class ArchiveWriter:
 
         done = archive.db.execute("select outcome from applied_ops where id = ?",
                                   [op.id]).fetchone()
-        if done is not None:
+        if done is not None and done[0] is not None:
             return decode_outcome(done[0])
         outcome = self._apply_now(archive, op)
+        # a read (a site's state) is not kept: asked again, it is answered anew
+        kept = None if isinstance(outcome, SiteState) else encode_outcome(outcome)
         archive._begin()
         archive.db.execute("insert or replace into applied_ops (id, outcome) values (?, ?)",
-                           [op.id, encode_outcome(outcome)])
+                           [op.id, kept])
         return outcome
 
     def _apply_now(self, archive: Archive, op: Op) -> Any:

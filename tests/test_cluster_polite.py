@@ -24,8 +24,8 @@ import redis
 from sqlite_utils import Database
 
 from hrarchive.cluster.polite import ACQUIRE, RELEASE
+from tests.cluster import Process, stop_all, worker, writer
 from tests.fixtureserver import FixtureSite, Hit, Page
-from tests.test_workers import Process, worker, writer
 
 TEXT = {"Content-Type": "text/plain; charset=UTF-8"}
 # Arrival and departure are stamped by the server; Redis keeps time in whole milliseconds.
@@ -37,9 +37,7 @@ def started() -> Iterator[list[Process]]:
     """The writer and workers a test starts; any still running at its end are killed."""
     processes: list[Process] = []
     yield processes
-    for process in processes:
-        if process.process.poll() is None:
-            process.kill()
+    stop_all(processes)
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ handed over, a worker wrongly presumed dead) would each keep their own pace.  Wi
   the crawl.  When the answer (or the error) comes back it moves ``next`` to now plus the
   site's delay (the download slot's: ``DOWNLOAD_DELAY``, AutoThrottle's, robots.txt's
   ``Crawl-delay``; a ``Retry-After`` of a 429 or 503 when longer, up to
-  ``HRARCHIVE_RETRY_MAX_DELAY``) and gives the slot back if it still holds it.  A slot whose
-  worker's heartbeat (``{p}:worker:{name}``, ``hrarchive.cluster.claims``) lapsed is free
-  at once: a worker killed during a download holds its host no longer than its sites.
-  Times are Redis's clock (``TIME``), so machines whose clocks differ still agree.  A
-  request waits for its host's slot in this process before it asks Redis, so a process
-  polls once per host, not once per waiting request.
+  ``HRARCHIVE_RETRY_MAX_DELAY``) and gives the slot back if it still holds it.  A worker
+  killed during a download holds its host until the lease lapses (``DOWNLOAD_TIMEOUT`` +
+  30 s), not only until its heartbeat does: one wrongly presumed dead may still be
+  downloading, and two requests must never overlap.  Times are Redis's clock (``TIME``),
+  so machines whose clocks differ still agree.  A request waits for its host's slot in
+  this process before it asks Redis, so a process polls once per host, not once per
+  waiting request.
 - :class:`SharedRobotsTxt`, hrarchive's robots.txt middleware that fetches each host's
   robots.txt once per run (``HRARCHIVE_RUN``) for all workers: the first one takes a
   fetch lock, fetches and keeps the answer in ``{p}:robots:{host}:{run}`` (a day); the
@@ -67,21 +68,15 @@ SHARED = "hrarchive-shared"  # flag of a robots.txt response read from Redis, no
 
 # Take the slot if it is free and the next allowed time has passed.  Answers 0 when taken,
 # the milliseconds left before the next allowed time, or -1 while another holds the slot.
-# A token is "WORKER|random"; a slot whose worker's heartbeat (ARGV[3] .. WORKER) has
-# lapsed is free: its worker died with a request in flight.
+# A slot is held until its holder gives it back or its lease lapses, even when the holder's
+# heartbeat lapsed: a worker wrongly presumed dead may still have its request in flight.
 ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > now then return nxt - now end
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local worker = string.match(holder, '^(.*)|')
-  if not worker or redis.call('EXISTS', ARGV[3] .. worker) == 1 then return -1 end
-  redis.call('DEL', KEYS[1])
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 0
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+return -1
 """
 
 # Move the next allowed time to now + delay (never back), then free the slot if ARGV[1]
@@ -173,7 +168,7 @@ class SharedPoliteness:
         request.meta.pop(META, None)  # a retry or redirect copies the meta of its original
         lock = self._locks.setdefault(site, DeferredLock())
         await maybe_deferred_to_future(lock.acquire())
-        token = f"{self.worker}|{uuid.uuid4().hex}"
+        token = f"{self.worker}|{uuid.uuid4().hex}"  # who holds a slot, for whoever looks
         lease = float(request.meta.get("download_timeout") or self.timeout) + LEASE_MARGIN
         try:
             await self._take(site, token, lease)
@@ -191,9 +186,8 @@ class SharedPoliteness:
     async def _take(self, site: str, token: str, lease: float) -> None:
         started = time.monotonic()
         keys = self.keys(site)
-        heartbeats = f"{self.prefix}:worker:"  # hrarchive.cluster.claims keeps them
         while True:
-            answer = int(self._acquire(keys=keys, args=[token, int(lease * 1000), heartbeats]))
+            answer = int(self._acquire(keys=keys, args=[token, int(lease * 1000)]))
             if answer == 0:
                 break
             await pause(answer / 1000 if answer > 0 else POLL)

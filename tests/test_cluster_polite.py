@@ -24,7 +24,7 @@ import redis
 from sqlite_utils import Database
 
 from hrarchive.cluster.polite import ACQUIRE, RELEASE
-from tests.cluster import Process, stop_all, worker, writer
+from tests.cluster import Process, stop_all, wait_for, worker, writer
 from tests.fixtureserver import FixtureSite, Hit, Page
 
 TEXT = {"Content-Type": "text/plain; charset=UTF-8"}
@@ -55,12 +55,24 @@ def one_host() -> Iterator[FixtureSite]:
 
 def crawl_together(server: FixtureSite, redis_url: str, folder: Path, sites: tuple[str, ...],
                    processes: list[Process], *settings: str) -> Database:
-    """One writer, and one worker per site, given that site (its User-Agent names it)."""
+    """One writer, and one worker per site, given that site (its User-Agent names it).
+
+    The workers start their crawls together: until all of them are up (their heartbeats
+    are in Redis), the host's robots.txt lock is held as if another worker were fetching it,
+    so each waits at its first request; then the lock goes, as a dead fetcher's would."""
+    client = redis.Redis.from_url(redis_url)
+    host = server.base_url.removeprefix("http://")
+    lock = f"hrarchive:robots:{host}:test-run:lock"
+    client.set(lock, "a worker that is gone", px=60_000)
     db = folder / "archive.db"
     the_writer = writer(processes, redis_url, db)
     workers = [worker(processes, redis_url, db, {site: server.base_url},
                       f"USER_AGENT=hrarchive-test/worker-{n}", *settings)
                for n, site in enumerate(sites)]
+    wait_for(lambda: len(client.keys("hrarchive:worker:*")) == len(sites),
+             "every worker is up", timeout=60)
+    assert not server.requests  # all waiting for robots.txt
+    client.delete(lock)
     for each in workers:
         assert each.wait(90) == 0, each.output[-3000:]
     assert the_writer.stop() == 0, the_writer.output[-3000:]
@@ -90,13 +102,20 @@ def stat(output: str, name: str) -> list[int]:
     return [int(v) for v in re.findall(rf"'{re.escape(name)}': (\d+)", output)]
 
 
-def test_three_workers_one_request_at_a_time_crawl_delay_and_robots_once(
+def test_workers_on_one_host_one_request_at_a_time_crawl_delay_retry_after_robots_once(
         one_host: FixtureSite, redis_url: str, tmp_path: Path,
         started: list[Process]) -> None:
     one_host.put("/robots.txt", Page(b"User-agent: *\nCrawl-delay: 0.2\nDisallow: /wp-admin/\n",
                                      200, TEXT))
+    # The first listing of hrhouse answers 429 once, asking for 2 s; then as recorded.
+    listing = one_host.routes["/articles/"]
+    one_host.put("/articles/", Page(b"slow down", 429, {**TEXT, "Retry-After": "2"},
+                                    then=listing))
     sites = ("hrhouse", "viasna", "memorial")
-    db = crawl_together(one_host, redis_url, tmp_path, sites, started)
+    # AutoThrottle brings the pace back after the 429 (else that worker stays at 2 s).
+    db = crawl_together(one_host, redis_url, tmp_path, sites, started, "RETRY_TIMES=1",
+                        "HRARCHIVE_RETRY_MAX_DELAY=60", "AUTOTHROTTLE_ENABLED=True",
+                        "AUTOTHROTTLE_START_DELAY=0")
     assert {row["site"] for row in db["articles"].rows} == set(sites)
     assert {row["status"] for row in db["crawls"].rows} == {"finished"}
 
@@ -106,39 +125,24 @@ def test_three_workers_one_request_at_a_time_crawl_delay_and_robots_once(
     # Never two requests in flight at once, and Crawl-delay between any two, whoever sent them.
     shown = [(hit.path, round(wait, 3)) for hit, wait in zip(hits[1:], waits, strict=True)]
     assert min(waits) >= 0.2 - CLOCK, shown
-    # robots.txt was fetched once, by the first worker to need it; the others read it from
-    # Redis (two sites of the three, whoever crawled them).
-    assert one_host.hits.count("/robots.txt") == 1 and hits[0].path == "/robots.txt"
-    shared = [n for p in started for n in stat(p.output, "hrarchive/robotstxt/shared")]
-    assert sum(shared) == 2, shared
 
-
-def test_a_retry_after_holds_for_the_other_worker_too(
-        one_host: FixtureSite, redis_url: str, tmp_path: Path,
-        started: list[Process]) -> None:
-    # The first listing of hrhouse answers 429 once, asking for 2 s; then as recorded.
-    listing = one_host.routes["/articles/"]
-    one_host.put("/articles/", Page(b"slow down", 429, {**TEXT, "Retry-After": "2"},
-                                    then=listing))
-    # AutoThrottle brings the pace back after the 429 (else it stays 2 s a request).
-    db = crawl_together(one_host, redis_url, tmp_path, ("hrhouse", "viasna"), started,
-                        "RETRY_TIMES=1", "HRARCHIVE_RETRY_MAX_DELAY=60",
-                        "AUTOTHROTTLE_ENABLED=True", "AUTOTHROTTLE_START_DELAY=0")
-    assert {row["site"] for row in db["articles"].rows} == {"hrhouse", "viasna"}
-
-    hits = in_order(one_host)
-    assert min(rests(hits)) >= -CLOCK  # one request in flight at a time, here too
     refused = next(n for n, hit in enumerate(hits) if hit.path == "/articles/")
     asked = hits[refused]
     assert asked.end is not None
     after = hits[refused + 1:]
-    # Nobody came back before the 2 s were over: neither the worker told so ...
+    # Nobody came back before the 2 s of the 429 were over: neither the worker told so ...
     assert after and after[0].time >= asked.end + 2.0 - CLOCK, (asked, after[0])
-    # ... nor the other one, which did go on crawling its site afterwards.
+    # ... nor the others, which did go on crawling their sites afterwards.
     told = asked.headers["User-Agent"]
     others = [hit for hit in after if hit.headers["User-Agent"] != told]
     assert others and others[0].time >= asked.end + 2.0 - CLOCK
     assert one_host.hits.count("/articles/") == 2  # the 429 and its retry
+
+    # robots.txt was fetched once, by the first worker to need it; the others read it from
+    # Redis.
+    assert one_host.hits.count("/robots.txt") == 1 and hits[0].path == "/robots.txt"
+    shared = [n for p in started for n in stat(p.output, "hrarchive/robotstxt/shared")]
+    assert sum(shared) == 2, shared
 
 
 def test_a_slot_is_taken_by_one_freed_by_its_holder_only_and_lapses(redis_url: str) -> None:

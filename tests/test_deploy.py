@@ -100,6 +100,43 @@ def test_the_service_runs_a_real_hrarchive_crawl() -> None:
     assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
 
 
+def environment(service: configparser.SectionProxy) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in shlex.split(service.get("Environment", "")))
+
+
+def test_the_writer_service_runs_a_real_hrarchive_writer() -> None:
+    service = unit("hrarchive-writer.service")["Service"]
+    redis_url = environment(service)["REDIS"]
+    argv = shlex.split(service["ExecStart"].replace("${REDIS}", redis_url))
+    assert Path(argv[0]).name == "hrarchive"
+    ctx = parse_hrarchive(argv[1:])
+    assert ctx.command.name == "writer" and ctx.params["redis_url"] == redis_url
+    assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+    assert service["KillSignal"] == "SIGTERM"  # commits what is queued, then exits
+    assert service["Restart"] == "on-failure"
+
+
+def test_the_worker_service_runs_a_real_worker_of_the_days_run(tmp_path: Path) -> None:
+    service = unit("hrarchive-worker@.service")["Service"]
+    redis_url = environment(service)["REDIS"]
+    shell, flag, line = shlex.split(service["ExecStart"].replace("%%", "%"))  # systemd's %%
+    assert (shell, flag) == ("/bin/sh", "-c")
+    # Run the line as systemd would, the hrarchive binary replaced by one that prints its
+    # arguments: the shell's quoting, $REDIS and the date must give a real command line.
+    stand_in = tmp_path / "hrarchive"
+    stand_in.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    stand_in.chmod(0o755)
+    line = line.replace("/srv/hrarchive/venv/bin/hrarchive", str(stand_in))
+    done = subprocess.run([shell, flag, line], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "REDIS": redis_url})
+    assert done.returncode == 0, done.stderr
+    ctx = parse_hrarchive(done.stdout.splitlines())
+    assert ctx.command.name == "crawl" and ctx.params["redis_url"] == redis_url
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", ctx.params["run"])  # one run per UTC day
+    assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+    assert service["KillSignal"] == "SIGINT" and service["Restart"] == "on-abnormal"
+
+
 def test_the_crontab_line_locks_logs_and_runs_a_real_hrarchive_crawl() -> None:
     lines = [line for line in (DEPLOY / "crontab").read_text("utf-8").splitlines()
              if line.strip() and not line.lstrip().startswith("#")]

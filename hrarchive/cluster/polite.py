@@ -7,15 +7,18 @@ handed over, a worker wrongly presumed dead) would each keep their own pace.  Wi
 
 - :class:`SharedPoliteness`, a downloader middleware next to the downloader: before a
   request to a host goes out, it takes the host's slot in Redis (``{p}:site:{host}:slot``,
-  with a token of its own and a lease longer than the download may take) once the host's
-  next allowed time (``{p}:site:{host}:next``) has passed, waiting without blocking the
-  crawl.  When the answer (or the error) comes back it moves ``next`` to now plus the site's
-  delay (the download slot's: ``DOWNLOAD_DELAY``, AutoThrottle's, robots.txt's
+  with a token naming its worker and a lease longer than the download may take) once the
+  host's next allowed time (``{p}:site:{host}:next``) has passed, waiting without blocking
+  the crawl.  When the answer (or the error) comes back it moves ``next`` to now plus the
+  site's delay (the download slot's: ``DOWNLOAD_DELAY``, AutoThrottle's, robots.txt's
   ``Crawl-delay``; a ``Retry-After`` of a 429 or 503 when longer, up to
-  ``HRARCHIVE_RETRY_MAX_DELAY``) and gives the slot back if it still holds it.  Times are
-  Redis's clock (``TIME``), so machines whose clocks differ still agree.  A request waits
-  for its host's slot in this process before it asks Redis, so a process polls once per
-  host, not once per waiting request.
+  ``HRARCHIVE_RETRY_MAX_DELAY``) and gives the slot back if it still holds it.  A worker
+  killed during a download holds its host until the lease lapses (``DOWNLOAD_TIMEOUT`` +
+  30 s), not only until its heartbeat does: one wrongly presumed dead may still be
+  downloading, and two requests must never overlap.  Times are Redis's clock (``TIME``),
+  so machines whose clocks differ still agree.  A request waits for its host's slot in
+  this process before it asks Redis, so a process polls once per host, not once per
+  waiting request.
 - :class:`SharedRobotsTxt`, hrarchive's robots.txt middleware that fetches each host's
   robots.txt once per run (``HRARCHIVE_RUN``) for all workers: the first one takes a
   fetch lock, fetches and keeps the answer in ``{p}:robots:{host}:{run}`` (a day); the
@@ -65,6 +68,8 @@ SHARED = "hrarchive-shared"  # flag of a robots.txt response read from Redis, no
 
 # Take the slot if it is free and the next allowed time has passed.  Answers 0 when taken,
 # the milliseconds left before the next allowed time, or -1 while another holds the slot.
+# A slot is held until its holder gives it back or its lease lapses, even when the holder's
+# heartbeat lapsed: a worker wrongly presumed dead may still have its request in flight.
 ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -143,6 +148,7 @@ class SharedPoliteness:
         self.useragent = str(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT"))
         self._acquire = client.register_script(ACQUIRE)
         self._release = client.register_script(RELEASE)
+        self.worker = worker_name()
         self._locks: dict[str, DeferredLock] = {}  # host -> this process's turn at it
         self._held: dict[str, tuple[str, Deferred[None]]] = {}  # host -> token, lease timer
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
@@ -162,7 +168,7 @@ class SharedPoliteness:
         request.meta.pop(META, None)  # a retry or redirect copies the meta of its original
         lock = self._locks.setdefault(site, DeferredLock())
         await maybe_deferred_to_future(lock.acquire())
-        token = uuid.uuid4().hex
+        token = f"{self.worker}|{uuid.uuid4().hex}"  # who holds a slot, for whoever looks
         lease = float(request.meta.get("download_timeout") or self.timeout) + LEASE_MARGIN
         try:
             await self._take(site, token, lease)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 
 import redis
@@ -43,6 +45,23 @@ def test_a_dead_workers_site_is_taken_over_and_a_paused_one_resumed(redis_url: s
     heir.pause("viasna")  # a clean stop: the frontier waits, nobody died
     again = dead.claim("viasna")
     assert again is not None and again.resumed and again.dead is None
+
+
+def ended_pid() -> int:
+    """The pid of a process that has ended (free, until the system reuses it)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_crashed_worker_of_this_host_is_dead_at_once(redis_url: str) -> None:
+    dead = claims(redis_url, f"{socket.gethostname()}:{ended_pid()}")
+    dead.beat()
+    assert dead.claim("fidh") is not None
+    heir = claims(redis_url, "b:2")
+    heir.beat()
+    taken = heir.claim("fidh")  # its heartbeat lives for 30 s more, its process is gone
+    assert taken is not None and taken.dead == dead.name
 
 
 class Spider(scrapy.Spider):

@@ -3,7 +3,8 @@
 A worker is named ``host:pid``.  It says it is alive with ``{p}:worker:{name}`` (a key with a
 time to live, ``ttl`` seconds) and claims a site with ``SET {p}:site:{site}:owner NAME NX EX
 ttl``; a heartbeat thread renews both every ``ttl / 3`` seconds, so a worker that dies
-(SIGKILL, a lost machine) loses its claims within ``ttl``.  A site is finished for a run once
+(SIGKILL, a lost machine) loses its claims within ``ttl`` (at once to a worker of its own
+host, which sees that its process is gone).  A site is finished for a run once
 it is in the set ``{p}:run:{run}:done``; its frontier (``hrarchive.cluster.frontier``) is kept
 in Redis until then, tagged with the run and the last owner (``{p}:site:{site}:frontier``), so
 the next worker that claims a site whose owner died resumes it, and knows whom it took over
@@ -19,6 +20,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psutil
 import redis
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,12 @@ class Claims:
         self.client.delete(self.worker_key(self.name))
 
     def alive(self, name: str) -> bool:
+        """Whether worker ``name`` lives: its heartbeat has not lapsed, and, on this host,
+        its process still runs (a worker restarted at once after a crash takes over its
+        sites without waiting for the dead one's heartbeat to lapse)."""
+        host, _, pid = name.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            return False
         return bool(self.client.exists(self.worker_key(name)))
 
     # --- sites --------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ if #items > 0 then
 end
 return items
 """
-MOVE_AT_ONCE = 500  # a script's unpack() takes a few thousand arguments at most
+MOVE_AT_ONCE = 500
+PUT_RETRY_SECONDS = 60  # a script's unpack() takes a few thousand arguments at most
 
 
 def connect(url: str | redis.Redis) -> redis.Redis:
@@ -115,8 +116,19 @@ class RedisQueue:
 
     def push(self, raw: bytes) -> None:
         """Append one encoded operation, waiting (never dropping it) while the queue is full."""
-        pause, waited = 0.005, False
-        while not self._put(keys=[self.ops_key, self.processing_key], args=[raw, self.maxsize]):
+        pause, waited, unreachable = 0.005, False, 0.0
+        while True:
+            try:
+                if self._put(keys=[self.ops_key, self.processing_key],
+                             args=[raw, self.maxsize]):
+                    return
+            except redis.ConnectionError:  # Redis restarting: wait a minute, then say so
+                if unreachable >= PUT_RETRY_SECONDS:
+                    raise
+                logger.warning("Redis unreachable, putting again in 1 s")
+                unreachable += 1
+                time.sleep(1)
+                continue
             if not waited:
                 self.waits += 1
                 waited = True

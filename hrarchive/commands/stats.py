@@ -28,7 +28,7 @@ def stats(as_json: bool, db: str | None) -> None:
     """Show, per site: stories, versions, teasers and related links archived; stories gone
     from the site (takedowns) and gone ones that came back; stories per year of publication;
     runs, failed runs, the last run and the last successful run; and a crawler worker of
-    the last run that died (``hrarchive crawl --redis``).
+    the last run that died (hrarchive crawl --redis).
 
     Exits with status 1 if any site's last run failed or was interrupted, so a cron job or
     monitoring check can alert on it.

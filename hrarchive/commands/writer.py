@@ -88,7 +88,7 @@ def release_lock(client: redis.Redis, prefix: str, mine: str) -> None:
               help="Override a setting (HRARCHIVE_BATCH_SIZE, HRARCHIVE_COMMIT_SECONDS, ...).")
 def writer(redis_url: str, db: str | None, prefix: str | None, heartbeat_check: float,
            log_every: int, overrides: tuple[str, ...]) -> None:
-    """Write the archive for crawler workers (``hrarchive crawl --redis``): the only process
+    """Write the archive for crawler workers (hrarchive crawl --redis): the only process
     that opens the archive file. It commits the workers' items in batches, answers their
     requests, and records a worker that died. Stop it with SIGTERM: it commits what is
     queued and exits 0 (a second SIGTERM: it commits the batch in hand and exits 1; what is

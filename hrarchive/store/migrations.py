@@ -90,8 +90,8 @@ def fts_by_batch(db: Database) -> None:
         db.execute(f"drop trigger if exists [{trigger}]")
 
 
-# --- 0007: many crawler workers, one writer (issue 11) ---------------------------------------
-@migrations(name="0007_cluster")
+# --- 0008: many crawler workers, one writer (issue 11; 0007 is the facet indexes of #10) ------
+@migrations(name="0008_cluster")
 def cluster(db: Database) -> None:
     crawls = _table(db, "crawls")
     for column in CLUSTER_CRAWL_COLUMNS:

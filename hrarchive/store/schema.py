@@ -59,7 +59,7 @@ CRAWL_RUN_COLUMNS = (
     C("host", str, "Host name of the machine that ran the crawl"),
     C("process_started", float, "Start time of that process (Unix time), against pid reuse"),
 )
-# --- many crawlers, one writer (migration 0007_cluster, issue 11) -----------------------------
+# --- many crawlers, one writer (migration 0008_cluster, issue 11) -----------------------------
 CLUSTER_CRAWL_COLUMNS = (
     C("run", str, "Name of the run the workers of `hrarchive crawl --redis` share (one row per "
       "site and run); empty for a crawl of one process"),

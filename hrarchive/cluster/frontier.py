@@ -144,7 +144,12 @@ class FrontierScheduler(Scheduler):
         return request
 
     def _hook(self) -> None:
-        """Be told when the scraper is done with a response (or a failure) and its output."""
+        """Be told when the scraper is done with a response (or a failure) and its output.
+
+        Scrapy has no signal for that moment, so this wraps the scraper slot's
+        ``finish_response``, which Scrapy 2.13 to 2.19 call exactly then.  Should a Scrapy
+        lack it, entries leave flight only with the site's end: a takeover then fetches
+        again what was done, and still loses nothing."""
         engine = self.crawler.engine if self.crawler is not None else None
         slot = getattr(getattr(engine, "scraper", None), "slot", None)
         finish = getattr(slot, "finish_response", None)

@@ -81,8 +81,9 @@ def writer_client(settings: Any) -> Any:
         return _client
 
 
-def close_writer_client(timeout: float = 60.0) -> None:
-    """Wait for the writer's outstanding answers, then stop listening for them."""
+def close_writer_client(timeout: float = 5.0) -> None:
+    """Wait a little for the writer's outstanding answers (outcomes for the stats: what
+    matters was waited for), then stop listening for them."""
     global _client
     with _client_lock:
         client, _client = _client, None

@@ -21,7 +21,7 @@ queued and ends its row ``interrupted`` as the reactor shuts down; a run killed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from hrarchive.capture.attachments import attachments_root
@@ -42,6 +43,7 @@ from hrarchive.store.queue import ANNOUNCE, ARTICLE, ATTACHMENT, GONE, NOT_MODIF
 from hrarchive.store.writer import ArchiveWriter, NotCaptured, acquire_writer, release_writer
 
 logger = logging.getLogger(__name__)
+WRITER_PATIENCE = 10.0  # seconds a worker waits for the writer's first answer before saying so
 _LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
 
 
@@ -123,7 +125,7 @@ class StorePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self) -> Deferred[None] | None:
+    def open_spider(self) -> Coroutine[Any, Any, None] | None:
         settings = self.crawler.settings
         spider = self.crawler.spider
         if settings.get("HRARCHIVE_REDIS"):
@@ -149,7 +151,7 @@ class StorePipeline:
                                       self.forced_stop)
         return None
 
-    def _open_worker(self) -> Deferred[None]:
+    async def _open_worker(self) -> None:
         """A worker's start: the site saved and the run's crawl row opened (or joined) by
         ``hrarchive writer``."""
         from hrarchive.cluster.claims import worker_name
@@ -165,22 +167,27 @@ class StorePipeline:
             self.client.request("save_site", {
                 "id": profile.id, "name": profile.name, "base_url": profile.base_url,
                 "languages": list(profile.languages), "profile_path": profile.path})
-        started = deferred(self.client.request("start_crawl", {
+        asked = self.client.request("start_crawl", {
             "site": site, "run": settings.get("HRARCHIVE_RUN"), "worker": worker_name(),
             "options": getattr(spider, "run_options", {}),
             "log_file": log_path(settings.get("LOG_FILE")), **this_process()},
-            timeout=None, now=self.clock()))
+            timeout=None, now=self.clock())
+        from twisted.internet import reactor
 
-        def opened(crawl_id: int) -> None:
-            self.crawl_id = crawl_id
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("hrarchive/crawl_id", crawl_id)
-            from twisted.internet import reactor
+        clock: Any = reactor  # the installed reactor (typed as the module)
+        waiting = clock.callLater(
+            WRITER_PATIENCE, logger.warning, "No answer from hrarchive writer yet (is it "
+            "running, on the same Redis and prefix?): %s waits for it", site)
 
-            reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]
-                                          self.forced_stop)
-
-        return started.addCallback(opened)
+        try:
+            self.crawl_id = await maybe_deferred_to_future(deferred(asked))
+        finally:
+            if waiting.active():
+                waiting.cancel()
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("hrarchive/crawl_id", self.crawl_id)
+        reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]
+                                      self.forced_stop)
 
     def process_item(self, item: Any) -> Any:
         assert self.crawler.stats is not None
@@ -211,19 +218,23 @@ class StorePipeline:
         self.writer.put(op)  # waits while the writer is a full queue behind
         return item
 
+    async def _send_when_written(self, op: Op, item: Any, ready: Deferred[None]) -> Any:
+        written: Deferred[None] = Deferred()
+
+        def wake(result: Any) -> Any:
+            written.callback(None)
+            return result
+
+        ready.addBoth(wake)  # (another item of the response may wait for it too)
+        await maybe_deferred_to_future(written)
+        return self._send(op, item)
+
     def _send(self, op: Op, item: Any) -> Any:
         """A worker's put: once the item's WARC record is written, with where it is."""
         capture = op.data.get("capture")
         ready = getattr(capture, "ready", None)
         if isinstance(ready, Deferred) and not ready.called:
-            written: Deferred[Any] = Deferred()
-
-            def wake(result: Any) -> Any:
-                written.callback(None)
-                return result
-
-            ready.addBoth(wake)
-            return written.addCallback(lambda _: self._send(op, item))
+            return self._send_when_written(op, item, ready)
         if isinstance(capture, PendingCapture):
             if is_disk_full(capture.failed):  # not stored: the next run fetches it again
                 logger.warning("Story %s not stored, its capture failed: %s",
@@ -298,7 +309,7 @@ class StorePipeline:
         self.writer.flush(reply=lambda _: done.callback(None))
         return done
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
+    def spider_closed(self, spider: Spider, reason: str) -> Coroutine[Any, Any, None] | None:
         if self.client is not None:
             return self._close_worker(spider, reason)
         if self.writer is None or self.crawl_id is None or self._stopped:
@@ -326,14 +337,14 @@ class StorePipeline:
             self._release()
         return None
 
-    def _close_worker(self, spider: Spider, reason: str) -> Deferred[None] | None:
+    async def _close_worker(self, spider: Spider, reason: str) -> None:
         """A worker's end of the site: ``finish_crawl`` (counts add up over the workers of
         the row), or ``interrupt_crawl`` when it was stopped (another worker resumes it)."""
         from hrarchive.cluster.claims import worker_name
         from hrarchive.cluster.worker import deferred
 
         if self.crawl_id is None or self._stopped:
-            return None
+            return
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         status, why = crawl_status(reason, stats)
@@ -354,14 +365,11 @@ class StorePipeline:
                 timeout=None, now=self.clock())
         self._stopped = True
 
-        def ended(_: Any) -> None:
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("hrarchive/crawl_status", status)
-            self.crawler.stats.set_value("hrarchive/crawl_reason", why)
-            if status != "finished":
-                logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
-
-        return deferred(asked).addCallback(ended)
+        await maybe_deferred_to_future(deferred(asked))
+        self.crawler.stats.set_value("hrarchive/crawl_status", status)
+        self.crawler.stats.set_value("hrarchive/crawl_reason", why)
+        if status != "finished":
+            logger.error("Crawl %s of %s %s: %s", self.crawl_id, spider.name, status, why)
 
     def _release(self) -> None:
         writer, self.writer = self.writer, None

@@ -47,7 +47,7 @@ def test_reader_day_reads_no_date_that_cannot_be_a_day_off(
     assert reader_day(INSTANT, "٩ نوفمبر ٢٠٢٣") == INSTANT  # digits of any script
     assert read == []
     assert reader_day(INSTANT, "November 8, 2023 8:09 pm") == "2023-11-08T20:09:55-05:00"
-    assert reader_day(INSTANT, "le huit novembre") == INSTANT  # no digits: read, to be sure
+    assert reader_day(INSTANT, "le huit novembre", ["fr"]) == INSTANT  # no digits: read
     assert read == ["November 8, 2023 8:09 pm", "le huit novembre"]
 
 

@@ -176,9 +176,17 @@ def test_a_writer_killed_midway_and_restarted_leaves_every_story_exactly_once(
     db_path = tmp_path / "archive.db"
     # kill it while a batch is in its hands, after it committed some
     wait_for(lambda: committed(db_path) > 100, what="some committed stories")
-    wait_for(lambda: server.llen(f"{PREFIX}:processing") > 20, what="a batch in flight")
+    # freeze it with a batch in its hands (a batch seen in flight may be committed before a
+    # kill lands; a stopped writer commits nothing), then kill it
+    deadline = time.monotonic() + 30
+    while True:
+        wait_for(lambda: server.llen(f"{PREFIX}:processing") > 20, what="a batch in flight")
+        writer.process.send_signal(signal.SIGSTOP)
+        left = server.llen(f"{PREFIX}:processing")
+        if left > 0 or time.monotonic() > deadline:
+            break
+        writer.process.send_signal(signal.SIGCONT)
     writer.kill()
-    left = server.llen(f"{PREFIX}:processing")
     assert left > 0  # the restarted writer has a killed batch to apply again
     start(writers, redis_url, tmp_path, *settings)
     producer.join(60)

@@ -120,16 +120,20 @@ def crawl_and_recrawl(n_stories: int, change: float = 0.01, seed: int = 7) -> di
     with SiteServer(n_stories) as server, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         server.reset_counts()
+        served = server.cpu_seconds()
         bare, bare_engine = bare_crawl(server, folder)
         bare_pages = server.request_count()
+        bare_server = server.cpu_seconds() - served
         server.reset_counts()
         db = folder / "archive.db"
+        served = server.cpu_seconds()
         first = hrarchive_crawl(server, folder, db)
         pages = server.request_count()
         result["bare"] = {"pages": bare_pages, "wall": bare.wall, "engine": bare_engine,
-                          "cpu": bare.cpu}
+                          "cpu": bare.cpu, "server_cpu": bare_server}
         result["hrarchive"] = {"pages": pages, "wall": first.wall, "engine": engine_seconds(db),
-                               "cpu": first.cpu, "writer_cpu": writer_cpu(db)}
+                               "cpu": first.cpu, "writer_cpu": writer_cpu(db),
+                               "server_cpu": server.cpu_seconds() - served}
 
         k = max(1, round(n_stories * change))
         rng = random.Random(seed)

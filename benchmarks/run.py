@@ -95,6 +95,15 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
     n = f"{sizes.crawl:,} stories, {ours['pages']:,} pages"
     ratio = again["requests"] / again["minimum"]
     missed = again["missed_new"] or again["missed_changed"]
+    cpus = os.cpu_count() or 1
+    per_page = {k: ours[k] / ours["pages"] for k in ("cpu", "writer_cpu", "server_cpu")}
+    bare_cpu, bare_server = bare["cpu"] / bare["pages"], bare["server_cpu"] / bare["pages"]
+    # the fastest either crawler could go on this machine's CPUs, by its CPU time alone (not
+    # by the load of the moment): every CPU busy with its work and the server's, and its
+    # reactor thread (all but hrarchive's writer thread) never waiting
+    best = min(cpus / (per_page["cpu"] + per_page["server_cpu"]),
+               1 / (per_page["cpu"] - per_page["writer_cpu"]))
+    bare_best = min(cpus / (bare_cpu + bare_server), 1 / bare_cpu)
     return [
         Row("crawl: hrarchive pages/s", ours_rate, "pages/s", note=n),
         Row("crawl: bare Scrapy pages/s", bare_rate, "pages/s",
@@ -107,6 +116,10 @@ def crawl_rows(sizes: Sizes) -> list[Row]:
         Row("crawl: of which the writer thread", ours["writer_cpu"] * 1000 / ours["pages"], "ms",
             note="SQLite, FTS and WARC gzip, off the reactor thread"),
         Row("crawl: bare Scrapy CPU per page", bare["cpu"] * 1000 / bare["pages"], "ms"),
+        Row("crawl: site server CPU per page", per_page["server_cpu"] * 1000, "ms",
+            note=f"{bare['server_cpu'] * 1000 / bare['pages']:.2f} ms in the bare run"),
+        Row(f"crawl: best ratio {cpus} CPUs allow", best / bare_best, "x",
+            note="by CPU time: min(CPUs / (CPU + server's), 1 / reactor thread's) each"),
         Row("re-crawl: requests issued", again["requests"], "",
             note=f"after {again['new']} new + {again['changed']} changed stories"),
         Row("re-crawl: minimum possible", again["minimum"], "",

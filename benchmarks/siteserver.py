@@ -286,6 +286,15 @@ class SiteServer:
         """Forget the requests counted so far."""
         self._control("reset")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far."""
+        import psutil
+
+        if self._process is None or self._process.pid is None:
+            return 0.0
+        times = psutil.Process(self._process.pid).cpu_times()
+        return float(times.user + times.system)
+
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET ``url`` with urllib; return status, headers and body (also for 304/4xx)."""

@@ -35,6 +35,10 @@ READ = [
     ("2019-01-17T05:00:00", [], None, "2019-01-17"),          # no offset: the day alone
     ("2018-10-18", [], None, "2018-10-18"),
     ("Wed, 16 Feb 2022 10:00:00 +0000", ["en"], None, "2022-02-16T10:00:00+00:00"),
+    # a feed's date is English whatever the site's language (dateparser read none in "ru")
+    ("Fri, 17 Nov 2023 02:35:00 +0000", ["ru"], "DMY", "2023-11-17T02:35:00+00:00"),
+    ("17 Nov 2023 21:35 -0500", ["be"], None, "2023-11-17T21:35:00-05:00"),
+    ("Sat, 18 Nov 2023 02:35:00 GMT", [], None, "2023-11-18T02:35:00+00:00"),
 ]
 
 UNREAD = [

@@ -23,9 +23,11 @@ from hrarchive.spiders.incremental import Fetch, Planner, parse_signal_date
 from hrarchive.store import Archive
 from hrarchive.store.state import (
     SITEMAPS_STAT,
+    ArchivedStories,
     KnownStory,
     SiteState,
     load_site_state,
+    read_site_state,
     reap_crawls,
 )
 
@@ -67,6 +69,41 @@ def test_site_state_knows_archived_stories_validators_and_unfinished_work(
     assert known.teasers == {("Court rejects", "Summary", "2018-10-18")}
     assert state.missing == ["https://humanrightshouse.org/articles/never-fetched/"]
     assert state.previous_status is None
+
+
+def test_site_state_reads_the_archive_as_it_was_when_the_run_began(tmp_path: Path) -> None:
+    """Stories are looked up in the archive, not held in memory; what the run's own writer
+    adds afterwards (stories, aliases, teasers) is not seen, so it stays new to the run."""
+    path = tmp_path / "archive.db"
+    archive = Archive(Database(path), clock=lambda: NOW)
+    old = "https://humanrightshouse.org/articles/old/"
+    archive.save_article(story())
+    archive.save_article(story(old, title="Old", published="2001-02-03", etag=None))
+    archive.save_article(story("https://humanrightshouse.org/articles/x/", canonical_url=URL))
+    archive.save_teaser(teaser())
+    archive.save_teaser(teaser("https://humanrightshouse.org/articles/never-fetched"))
+    archive.commit()
+    state = read_site_state(str(path), "hrhouse")
+    assert isinstance(state.stories, ArchivedStories)
+    later = "https://humanrightshouse.org/articles/later/"
+    archive.save_article(story(later, title="Later", body_text="Other."))
+    archive.save_article(story("https://humanrightshouse.org/articles/y/", canonical_url=URL))
+    archive.save_teaser(teaser(title="Court rejects, updated"))
+    archive.save_teaser(teaser("https://humanrightshouse.org/articles/teased-later/"))
+    archive.commit()
+    known = state.story("https://humanrightshouse.org/articles/x")  # an alias, no slash
+    assert known is not None and known.url == URL
+    assert known.teasers == {("Court rejects", "Summary", "2018-10-18")}
+    assert state.story(later) is None
+    assert state.story("https://humanrightshouse.org/articles/y/") is None
+    assert state.missing == ["https://humanrightshouse.org/articles/never-fetched"]
+    assert len(state.stories) == 3 and set(state.stories) == {
+        URL, old, "https://humanrightshouse.org/articles/x/"}
+    assert [s.url for s in state.archived()] == [URL, old]
+    assert [s.url for s in state.archived(date(2018, 10, 18))] == [URL]
+    state.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        state.stories.get(URL)  # the connection is closed
 
 
 def test_touch_article_moves_only_last_seen(archive: Archive) -> None:

@@ -34,6 +34,23 @@ def test_reader_day_leaves_other_declarations() -> None:
         "2023-11-09T00:30:00+02:00"  # ahead of UTC too
 
 
+def test_reader_day_reads_no_date_that_cannot_be_a_day_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A printed date holding the declared UTC day's number and neither neighbour's is not
+    read at all (dateparser is the slowest step of a page's normal forms)."""
+    import hrarchive.extract.dates as dates
+
+    read: list[str] = []
+    real = dates.parse_date
+    monkeypatch.setattr(dates, "parse_date", lambda text, *a: read.append(text) or real(text, *a))
+    assert reader_day(INSTANT, "Thursday, November 9, 2023, 1:09 am") == INSTANT
+    assert reader_day(INSTANT, "٩ نوفمبر ٢٠٢٣") == INSTANT  # digits of any script
+    assert read == []
+    assert reader_day(INSTANT, "November 8, 2023 8:09 pm") == "2023-11-08T20:09:55-05:00"
+    assert reader_day(INSTANT, "le huit novembre", ["fr"]) == INSTANT  # no digits: read
+    assert read == ["November 8, 2023 8:09 pm", "le huit novembre"]
+
+
 def _page(printed: str, header_class: str = "entry-date", extra: str = "") -> bytes:
     story = " ".join(["The river council met late into the evening to argue about the bridge "
                       "repairs, and the vote was put off until the spring."] * 4)

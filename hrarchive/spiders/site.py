@@ -157,6 +157,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         self.planner = Planner(state, full=self.full, since=self.since,
                                recent_days=settings.getfloat("HRARCHIVE_RECENT_DAYS", 14))
         self.crawler.signals.connect(self.revalidate_unlisted, signal=signals.spider_idle)
+        self.crawler.signals.connect(state.close, signal=signals.spider_closed)
         self.crawler.stats.set_value("hrarchive/mode", self.planner.mode)
         self.logger.info("%s run of %s: %d stories archived, %d teased but not archived%s",
                          self.planner.mode, self.profile.id, len(state.stories),

@@ -16,6 +16,17 @@ from hrarchive.commands import DB_OPTION, archive_path
 from hrarchive.docs import datasette_metadata
 from hrarchive.store.queries import QueryError, open_archive
 
+# From this many stories on, Datasette's facet suggestions are off by default: they cost a
+# query per column of a page over every row (each cut off at facet_suggest_time_limit_ms),
+# which a large archive pays on every page view.  The default facets stay.
+LARGE_ARCHIVE = 100_000
+
+
+def default_settings(stories: int) -> list[str]:
+    """``datasette serve`` settings for an archive of ``stories`` stories (the user's own
+    ``-- --setting NAME VALUE`` come later and win)."""
+    return ["--setting", "suggest_facets", "off"] if stories >= LARGE_ARCHIVE else []
+
 
 def metadata_for(db: Path, metadata: str | None = None) -> dict[str, Any]:
     """Datasette metadata keyed by the name Datasette gives ``db`` (its file name sans suffix)."""
@@ -44,8 +55,9 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
     story's page (/-/story/ID) its versions with what changed, teasers, related links,
     attachments and captures. Tables and columns are labelled and described, stories can be
     searched and faceted by site, year, language and tag, and canned queries answer common
-    questions. Arguments
-    after `--` go to `datasette serve` as they are.
+    questions. On an archive of 100,000 stories or more, facet suggestions are off
+    (`-- --setting suggest_facets on` brings them back). Arguments after `--` go to
+    `datasette serve` as they are.
 
     \b
     Examples:
@@ -60,9 +72,11 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
 
     path = archive_path(db)
     try:
-        open_archive(path).close()  # brings an older archive forward, so the views exist
+        archive = open_archive(path)  # brings an older archive forward, so the views exist
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
+    stories = archive.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    archive.close()
     # Datasette's server re-raises SIGTERM once it has shut down: exit cleanly on it, so the
     # temporary metadata file is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -73,5 +87,5 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
         meta.write_text(json.dumps(metadata_for(path, metadata), ensure_ascii=False), "utf-8")
         click.echo(f"hrarchive: serving {path} at http://{host}:{port}/", err=True)
         datasette_cli.main(["serve", str(path), "--metadata", str(meta), "--host", host,
-                            "--port", str(port), *datasette_args],
+                            "--port", str(port), *default_settings(stories), *datasette_args],
                            prog_name="datasette", standalone_mode=False)

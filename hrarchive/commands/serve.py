@@ -16,10 +16,13 @@ from hrarchive.commands import DB_OPTION, archive_path
 from hrarchive.docs import datasette_metadata
 from hrarchive.store.queries import QueryError, open_archive
 
-# From this many stories on, Datasette's facet suggestions are off by default: they cost a
-# query per column of a page over every row (each cut off at facet_suggest_time_limit_ms),
-# which a large archive pays on every page view.  The default facets stay.
+# From this many stories on, Datasette's facet suggestions are off by default (they cost a
+# query per column of a page over every row, each cut off at facet_suggest_time_limit_ms),
+# and the stories pages open faceted by site, year and language (indexed) without the tags
+# facet: a facet of JSON arrays reads every row, which cannot finish within Datasette's
+# facet_time_limit_ms over so many; it stays a click away (and answers on filtered pages).
 LARGE_ARCHIVE = 100_000
+UNINDEXED_FACETS = ("articles", "stories")  # tables whose tags facet is left off when large
 
 
 def default_settings(stories: int) -> list[str]:
@@ -28,10 +31,18 @@ def default_settings(stories: int) -> list[str]:
     return ["--setting", "suggest_facets", "off"] if stories >= LARGE_ARCHIVE else []
 
 
-def metadata_for(db: Path, metadata: str | None = None) -> dict[str, Any]:
-    """Datasette metadata keyed by the name Datasette gives ``db`` (its file name sans suffix)."""
+def metadata_for(db: Path, metadata: str | None = None, large: bool = False) -> dict[str, Any]:
+    """Datasette metadata keyed by the name Datasette gives ``db`` (its file name sans suffix);
+    for a ``large`` archive, the built-in metadata opens the stories pages with indexed
+    facets only."""
     if metadata is None:
-        return datasette_metadata(db.stem)
+        data = datasette_metadata(db.stem)
+        if large:
+            tables = data["databases"][db.stem]["tables"]
+            for name in UNINDEXED_FACETS:
+                tables[name]["facets"] = [f for f in tables[name]["facets"]
+                                          if isinstance(f, str)]
+        return data
     data = yaml.safe_load(Path(metadata).read_text("utf-8")) or {}
     databases = data.get("databases") or {}
     if len(databases) == 1 and db.stem not in databases:
@@ -56,8 +67,9 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
     attachments and captures. Tables and columns are labelled and described, stories can be
     searched and faceted by site, year, language and tag, and canned queries answer common
     questions. On an archive of 100,000 stories or more, facet suggestions are off
-    (`-- --setting suggest_facets on` brings them back). Arguments after `--` go to
-    `datasette serve` as they are.
+    (`-- --setting suggest_facets on` brings them back) and the stories pages open
+    without the tags facet (the link "Facet by each tag" adds it). Arguments after `--`
+    go to `datasette serve` as they are.
 
     \b
     Examples:
@@ -84,7 +96,8 @@ def serve(db: str | None, host: str, port: int, metadata: str | None,
         pm.register(hrarchive.web, name="hrarchive")
     with tempfile.TemporaryDirectory(prefix="hrarchive-serve-") as tmp:
         meta = Path(tmp) / "metadata.json"
-        meta.write_text(json.dumps(metadata_for(path, metadata), ensure_ascii=False), "utf-8")
+        meta.write_text(json.dumps(metadata_for(path, metadata, stories >= LARGE_ARCHIVE),
+                                   ensure_ascii=False), "utf-8")
         click.echo(f"hrarchive: serving {path} at http://{host}:{port}/", err=True)
         datasette_cli.main(["serve", str(path), "--metadata", str(meta), "--host", host,
                             "--port", str(port), *default_settings(stories), *datasette_args],

@@ -1,9 +1,10 @@
-"""``hrarchive serve`` on a large archive: the stories pages open with the indexed facets only
-(site, year, language), without facet suggestions, and the tags facet is one link away.
+"""``hrarchive serve`` on a large archive: no facet suggestions; from 10,000 stories the
+stories pages open without the tags facet, from 100,000 without any facet, with the exact
+count, and offer each facet they lack (site, year, language, tags) as a link that computes it.
 
-The archive is small but numbered like a large one (its last story is number 100,000, which
-is how ``serve`` judges the size), written through ``Archive`` and served by a real
-``hrarchive serve`` on 127.0.0.1.
+The archive is small but numbered like a large one (its last story takes the number 10,000 or
+100,000, which is how ``serve`` judges the size), written through ``Archive`` and served by
+a real ``hrarchive serve`` on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
+import pytest
 
-from hrarchive.commands.serve import LARGE_ARCHIVE
+from hrarchive.commands.serve import LARGE_ARCHIVE, MID_ARCHIVE
 from hrarchive.store import Archive
 from tests.research_archive import free_port, get, running
 
@@ -25,7 +27,7 @@ STORIES = [("alpha", "2021-03-04", ["Belarus", "torture"]),
            ("beta", "2022-07-08", ["Georgia", "torture"])]
 
 
-def build(path: Path) -> None:
+def build(path: Path, last: int) -> None:
     archive = Archive(path)
     for site in ("alpha", "beta"):
         archive.save_site({"id": site, "name": site.title(), "base_url": f"https://{site}.example",
@@ -38,9 +40,8 @@ def build(path: Path) -> None:
                               "body_html": f"<p>Text of statement {n}.</p>", "tags": tags})
     archive.commit()
     # the last story takes the number a large archive's would have
-    archive.db.execute("update articles set id = ? where id = 3", [LARGE_ARCHIVE])
-    archive.db.execute("update article_versions set article_id = ? where article_id = 3",
-                       [LARGE_ARCHIVE])
+    archive.db.execute("update articles set id = ? where id = 3", [last])
+    archive.db.execute("update article_versions set article_id = ? where article_id = 3", [last])
     archive.rebuild_fts()
     archive.close()
 
@@ -51,26 +52,39 @@ def page(base: str, path: str) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def test_a_large_archive_opens_with_indexed_facets_and_offers_the_tags_facet(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("last", [MID_ARCHIVE, LARGE_ARCHIVE])
+def test_a_large_archive_opens_with_the_facets_it_affords_and_offers_the_others(
+        tmp_path: Path, last: int) -> None:
     db = tmp_path / "archive.db"
-    build(db)
+    build(db, last)
+    shown = {"site", "year", "language"} if last < LARGE_ARCHIVE else set()
+    facets = {"site": "_facet=site", "year": "_facet=year", "language": "_facet=language",
+              "each tag": "_facet_array=tags"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running([sys.executable, "-m", "hrarchive", "serve", "--db", str(db), "--port",
                   str(port)], base + "/-/versions.json"):
         for table in ("stories", "articles"):
             data = page(base, f"/archive/{table}.json")
-            assert set(data["facet_results"]) == {"site", "year", "language"}
-            assert {r["value"]: r["count"] for r in data["facet_results"]["year"]["results"]} \
-                == {"2021": 1, "2022": 2}
-            assert data["suggested_facets"] == []
+            assert set(data["facet_results"]) == shown and data["suggested_facets"] == []
             assert data["filtered_table_rows_count"] == len(STORIES)
             status, body = get(f"{base}/archive/{table}?site=alpha")
-            links = lxml.html.fromstring(body).cssselect("p.hr-tags-facet a")
-            assert status == 200 and len(links) == 1
-            href = links[0].get("href")
-            assert href == f"/archive/{table}?site=alpha&_facet_array=tags"
-            tagged = page(base, href.replace(f"/{table}?", f"/{table}.json?"))
-            assert {r["value"]: r["count"] for r in tagged["facet_results"]["tags"]["results"]} \
-                == Counter(t for site, _, tags in STORIES if site == "alpha" for t in tags)
+            assert status == 200
+            links = {a.text_content(): a.get("href") for a in
+                     lxml.html.fromstring(body).cssselect("p.hr-facets a")}
+            query = f"/archive/{table}?site=alpha&"
+            assert links == {label: query + arg for label, arg in facets.items()
+                             if label not in shown}
+            alpha = [s for s in STORIES if s[0] == "alpha"]
+            json_of = {k: v.replace(f"/{table}?", f"/{table}.json?") for k, v in links.items()}
+            tagged = page(base, json_of["each tag"])["facet_results"]["tags"]["results"]
+            assert {r["value"]: r["count"] for r in tagged} == \
+                Counter(t for _, _, tags in alpha for t in tags)
+            if "year" in links:
+                years = page(base, json_of["year"])["facet_results"]["year"]["results"]
+                assert {r["value"]: r["count"] for r in years} == \
+                    Counter(p[:4] for _, p, _ in alpha)
+            status, body = get(base + links["each tag"])  # a facet shown is no longer offered
+            offered = [a.text_content() for a in
+                       lxml.html.fromstring(body).cssselect("p.hr-facets a")]
+            assert offered == [label for label in links if label != "each tag"]

@@ -118,7 +118,8 @@ class Archive:
         # process (SIGKILL included) and the file sound through a power cut, which may lose
         # only the last batches (their stories are fetched again by the next run): it spares
         # an fsync per commit.  A larger page cache keeps the indexes' hot pages in memory.
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        if not self.db.conn.in_transaction:  # (an Archive on a connection mid-batch: as is)
+            self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
         self.clock = clock
         self.batch_size = batch_size

@@ -28,7 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily", "scale")
+OPTIONAL = ("accuracy", "capture_cost", "export_memory", "daily", "scale", "workers")
 # Arguments of the optional modules' own command lines: (default, quick).
 OPTIONAL_ARGS: dict[str, tuple[list[str], list[str]]] = {
     "accuracy": ([], []),
@@ -36,6 +36,7 @@ OPTIONAL_ARGS: dict[str, tuple[list[str], list[str]]] = {
     "export_memory": ([], ["--sizes", "100", "200"]),
     "daily": ([], ["--stories", "20", "--new", "2", "--edit", "1"]),
     "scale": ([], []),
+    "workers": ([], ["--sites", "6", "--stories", "4", "--workers", "1", "2"]),
 }
 
 

@@ -18,9 +18,10 @@ from hrarchive.commands.serve import serve
 from hrarchive.commands.sites import sites
 from hrarchive.commands.stats import stats
 from hrarchive.commands.wacz import wacz
+from hrarchive.commands.writer import writer
 
 COMMANDS: list[click.Command] = [crawl, sites, extract, search, export, stats, serve, reparse, wacz,
-                                 add_site]
+                                 add_site, writer]
 
 
 @click.group()

@@ -61,6 +61,7 @@ LABELS = {
     "story_changes": "Story changes, before and after",
     FTS_TABLE: "Full-text index of stories",
     "_sqlite_migrations": "Schema migrations applied",
+    "applied_ops": "Operations applied by the writer",
 }
 
 STORY_FACETS: list[Any] = ["site", "year", "language", {"array": "tags"}]
@@ -77,6 +78,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
                 "fts_pk": "id"},
     "story_changes": {"sort_desc": "seen_after", "facets": ["site"]},
     "_sqlite_migrations": {"hidden": True},
+    "applied_ops": {"hidden": True},
 }
 
 C = Column

@@ -40,9 +40,19 @@ HRARCHIVE_ATTACHMENTS = True
 # Where attachment files are kept by SHA-256; empty: attachments/ beside the archive.
 HRARCHIVE_ATTACHMENTS_DIR = ""
 
+# --- many workers, one writer (hrarchive/cluster/) -----------------------------------------
+# Redis URL (redis://HOST:6379/0) shared by the workers and the writer; empty: one process.
+HRARCHIVE_REDIS = ""
+# Every Redis key starts with this, so runs of several archives can share one Redis.
+HRARCHIVE_REDIS_PREFIX = "hrarchive"
+# The run the workers take part in (--run); empty: the UTC date and hour a worker started.
+HRARCHIVE_RUN = ""
+
 # --- politeness (hrarchive/middlewares/) ---------------------------------------------------
 # USER_AGENT is made from HRARCHIVE_CONTACT when a crawl starts (set USER_AGENT to override).
-ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0}
+ADDONS = {"hrarchive.middlewares.useragent.ContactUserAgent": 0,
+          # With HRARCHIVE_REDIS set, politeness holds across workers (hrarchive/cluster/polite.py).
+          "hrarchive.cluster.polite.SharedPolitenessAddon": 10}
 # Every request, concurrent ones too, waits for its host's robots.txt; Crawl-delay honoured.
 # Retries wait for Retry-After, else back off exponentially (stock Scrapy retries at once).
 DOWNLOADER_MIDDLEWARES = {
@@ -119,3 +129,10 @@ EXTENSIONS = {
 # --- raw capture: next to the downloader, so it sees every response as received ------------
 DOWNLOADER_MIDDLEWARES["hrarchive.capture.middleware.CaptureMiddleware"] = 950
 SPIDER_MIDDLEWARES = {"hrarchive.capture.middleware.CaptureSpiderMiddleware": 950}
+
+# --- crawler workers (hrarchive crawl --redis; hrarchive/cluster/worker.py) ----------------
+# Sites a worker crawls at once; it claims the next of its list when one finishes.
+HRARCHIVE_WORKER_SITES = 4
+# Seconds a worker's heartbeat and site claims live unless renewed (every third of it): a
+# worker that dies loses its sites to the others this long after.
+HRARCHIVE_WORKER_TTL = 30.0

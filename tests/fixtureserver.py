@@ -4,11 +4,12 @@ Each case folder under ``tests/fixtures/<site>/`` is served at its ``meta.json``
 and query, with its recorded status and headers and its body bytes untouched.  Tests may
 change the routes while the server runs (``site.put``/``site.remove``) to simulate a site
 that publishes, edits or deletes stories.  Every request is logged in ``site.hits``, and
-with its arrival time and headers in ``site.requests``.  Like a real web server, a page with
-an ``ETag`` or ``Last-Modified`` header answers a matching conditional request
-(``If-None-Match``, ``If-Modified-Since``) with 304 Not Modified.  ``delay`` slows every
-answer down (seconds) and a page's own ``delay`` that page, to give tests time to act
-midway; a page may answer only once (``Page.then`` replaces it after it was served).
+with its arrival time, headers and the time its answer was sent (``end``) in
+``site.requests``.  Like a real web server, a page with an ``ETag`` or ``Last-Modified``
+header answers a matching conditional request (``If-None-Match``, ``If-Modified-Since``)
+with 304 Not Modified.  ``delay`` slows every answer down (seconds) and a page's own
+``delay`` that page, to give tests time to act midway; a page may answer only once
+(``Page.then`` replaces it after it was served).
 ``site.handlers`` answer the paths no route holds (``tests/wpapi.py``'s REST API emulator).
 
 A site's recorded robots.txt is served as recorded, ``Crawl-delay`` included.  A test whose
@@ -51,6 +52,7 @@ class Hit:
     path: str
     time: float  # time.monotonic()
     headers: dict[str, str]
+    end: float | None = None  # time.monotonic() once the whole answer was written
 
 
 @dataclass
@@ -192,10 +194,12 @@ class FixtureSite:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _lookup(self, path: str, headers: Mapping[str, str] | None = None) -> Page | None:
+    def _lookup(self, path: str, headers: Mapping[str, str] | None = None
+                ) -> tuple[Page | None, Hit]:
         with self._lock:
             self.hits.append(path)
-            self.requests.append(Hit(path, time.monotonic(), dict(headers or {})))
+            hit = Hit(path, time.monotonic(), dict(headers or {}))
+            self.requests.append(hit)
             page = self.routes.get(path)
             if page is not None and page.then is not None:
                 self.routes[path] = page.then
@@ -204,7 +208,7 @@ class FixtureSite:
             page = handler(path)
             if page is not None:
                 break
-        return page
+        return page, hit
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -215,7 +219,7 @@ class FixtureSite:
             def do_GET(self) -> None:
                 if site.delay:
                     time.sleep(site.delay)
-                page = site._lookup(self.path, dict(self.headers.items()))
+                page, hit = site._lookup(self.path, dict(self.headers.items()))
                 if page is None:
                     page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404,
                                 {"Content-Type": "text/html; charset=UTF-8"})
@@ -232,6 +236,8 @@ class FixtureSite:
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
                 self.wfile.write(page.body)
+                self.wfile.flush()
+                hit.end = time.monotonic()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -30,6 +30,9 @@ ROWS = (
     "scale: size on disk at 500", "scale: FTS p95 at 500", "scale: hrarchive stats at 500",
     "scale: Datasette stories first row at 500", "scale: stats peak RSS, 200 -> 500",
     "scale: export peak RSS, 200 -> 500",
+    "workers: pages/s with 1 worker", "workers: CPU per page with 1 worker",
+    "workers: pages/s with 2 workers", "workers: CPU per page with 2 workers",
+    "workers: speed-up, 2 workers / 1",
 )
 
 
@@ -53,6 +56,9 @@ def test_quick_run_prints_a_number_for_every_row(tmp_path: Path) -> None:
     # The re-crawl fetched robots.txt, the new story and the changed one, and archived both.
     assert rows["re-crawl: requests issued"]["value"] >= 3
     assert rows["re-crawl: requests / minimum"]["note"] == "missed 0 new, 0 changed"
+    # The workers benchmark archived every story of its network, with 1 worker and with 2.
+    assert rows["workers: CPU per page with 1 worker"]["met"] is True
+    assert rows["workers: CPU per page with 2 workers"]["met"] is True
     assert "machine: " in done.stdout and "scrapy 2." in done.stdout
     # The other benchmark modules ran (the runner stops on a failure) or were named as absent.
     for name in ("accuracy", "capture_cost", "export_memory", "daily"):

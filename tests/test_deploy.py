@@ -22,7 +22,8 @@ from tests.conftest import ROOT
 from tests.tools import require_tool
 
 DEPLOY = ROOT / "deploy"
-UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service")
+UNITS = ("hrarchive.service", "hrarchive.timer", "scrapyd.service",
+         "hrarchive-writer.service", "hrarchive-worker@.service", "hrarchive-worker@.timer")
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -64,8 +65,22 @@ def test_the_timer_starts_the_service_daily_and_catches_up() -> None:
     assert timer.get("Unit") == "hrarchive.service", "the timer names the unit it starts"
     assert unit(timer["Unit"])["Service"]["ExecStart"]
     assert timer["Persistent"] == "true" and timer["RandomizedDelaySec"]
+    assert_daily(timer["OnCalendar"])
+
+
+def test_each_worker_timer_starts_its_worker_daily_and_catches_up() -> None:
+    timer = unit("hrarchive-worker@.timer")["Timer"]
+    assert timer.get("Unit") == "hrarchive-worker@%i.service"  # timer N starts worker N
+    assert unit("hrarchive-worker@.service")["Service"]["ExecStart"]
+    # No random delay: workers started apart would still share the day's run, but claims,
+    # not the clock, spread the sites.
+    assert timer["Persistent"] == "true" and "RandomizedDelaySec" not in timer
+    assert_daily(timer["OnCalendar"])
+
+
+def assert_daily(on_calendar: str) -> None:
     analyze = require_tool("systemd-analyze", package="systemd")
-    done = subprocess.run([analyze, "calendar", "--iterations=3", timer["OnCalendar"]],
+    done = subprocess.run([analyze, "calendar", "--iterations=3", on_calendar],
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "TZ": "UTC"})
     assert done.returncode == 0, done.stderr
@@ -83,6 +98,43 @@ def test_the_service_runs_a_real_hrarchive_crawl() -> None:
     ctx = parse_hrarchive(argv[1:])
     assert ctx.command.name == "crawl"
     assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+
+
+def environment(service: configparser.SectionProxy) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in shlex.split(service.get("Environment", "")))
+
+
+def test_the_writer_service_runs_a_real_hrarchive_writer() -> None:
+    service = unit("hrarchive-writer.service")["Service"]
+    redis_url = environment(service)["REDIS"]
+    argv = shlex.split(service["ExecStart"].replace("${REDIS}", redis_url))
+    assert Path(argv[0]).name == "hrarchive"
+    ctx = parse_hrarchive(argv[1:])
+    assert ctx.command.name == "writer" and ctx.params["redis_url"] == redis_url
+    assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+    assert service["KillSignal"] == "SIGTERM"  # commits what is queued, then exits
+    assert service["Restart"] == "on-failure"
+
+
+def test_the_worker_service_runs_a_real_worker_of_the_days_run(tmp_path: Path) -> None:
+    service = unit("hrarchive-worker@.service")["Service"]
+    redis_url = environment(service)["REDIS"]
+    shell, flag, line = shlex.split(service["ExecStart"].replace("%%", "%"))  # systemd's %%
+    assert (shell, flag) == ("/bin/sh", "-c")
+    # Run the line as systemd would, the hrarchive binary replaced by one that prints its
+    # arguments: the shell's quoting, $REDIS and the date must give a real command line.
+    stand_in = tmp_path / "hrarchive"
+    stand_in.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    stand_in.chmod(0o755)
+    line = line.replace("/srv/hrarchive/venv/bin/hrarchive", str(stand_in))
+    done = subprocess.run([shell, flag, line], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "REDIS": redis_url})
+    assert done.returncode == 0, done.stderr
+    ctx = parse_hrarchive(done.stdout.splitlines())
+    assert ctx.command.name == "crawl" and ctx.params["redis_url"] == redis_url
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", ctx.params["run"])  # one run per UTC day
+    assert ctx.params["db"] == str(Path(service["WorkingDirectory"]) / "archive.db")
+    assert service["KillSignal"] == "SIGINT" and service["Restart"] == "on-abnormal"
 
 
 def test_the_crontab_line_locks_logs_and_runs_a_real_hrarchive_crawl() -> None:

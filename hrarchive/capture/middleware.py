@@ -7,6 +7,11 @@ compresses and writes it through a :class:`~hrarchive.capture.writer.WarcWriter`
 reactor thread.  Where it was written is filled into the ``PendingCapture`` left in
 ``request.meta["hrarchive_capture"]`` once it is.
 
+A crawler worker (``HRARCHIVE_REDIS`` set) has no archive writer of its own: a thread of
+the middleware writes the records (files named with the worker's host and process), and
+``PendingCapture.ready`` tells the store pipeline when a story's record is written, so its
+operation carries where it went.
+
 ``CaptureSpiderMiddleware`` copies that location onto the items a response produced (so the
 store can map a story version to its WARC record) and asks for the attachments (PDF reports
 and the like) a story links to, once per URL.
@@ -15,7 +20,10 @@ and the like) a story links to, once per URL.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -25,6 +33,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from twisted.internet.defer import Deferred
 
 from hrarchive.capture import beside_archive
 from hrarchive.capture.attachments import ATTACHMENT_KEY
@@ -85,6 +94,7 @@ class CaptureMiddleware:
         self.crawler = crawler
         self.writer: WarcWriter | None = None
         self.archive_writer: ArchiveWriter | None = None
+        self.thread: ThreadPoolExecutor | None = None  # a crawler worker's WARC writing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
@@ -105,29 +115,54 @@ class CaptureMiddleware:
                 "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
         if options.get("base_url"):
             info["hrarchive-base-url"] = options["base_url"]
+        worker = bool(settings.get("HRARCHIVE_REDIS"))
         self.writer = WarcWriter(capture_root(settings), site_of(spider),
-                                 settings.getint("HRARCHIVE_WARC_MAX_BYTES"), info)
+                                 settings.getint("HRARCHIVE_WARC_MAX_BYTES"), info,
+                                 origin=f"{socket.gethostname()}-{os.getpid()}" if worker
+                                 else None)
+        if worker:  # no archive here: a thread of its own writes the records
+            self.thread = ThreadPoolExecutor(1, thread_name_prefix="hrarchive-warc")
+            return
         self.archive_writer = acquire_writer(settings.get("HRARCHIVE_DB"),
                                              **writer_options(settings))
 
     def spider_closed(self, spider: Spider) -> None:
-        writer, archive_writer = self.writer, self.archive_writer
+        thread, writer, archive_writer = self.thread, self.writer, self.archive_writer
+        if thread is not None and writer is not None:
+            self.thread = None
+            thread.submit(writer.close)
+            thread.shutdown(wait=True)  # the last records are on disk before the worker ends
+            return
         if writer is not None and archive_writer is not None:
             archive_writer.put(Op(WARC, lambda _archive: writer.close()))
             self.archive_writer = None
             release_writer(archive_writer)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None or self.archive_writer is None:
+        if self.writer is None or (self.archive_writer is None and self.thread is None):
             return response
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value(DISK_FULL):  # stopping: fetched again next run
             raise IgnoreRequest(f"not captured, the disk is full: {response.url}")
         pending = PendingCapture()
         write = partial(self._write, exchange_of(request, response), datetime.now(UTC), pending)
-        self.archive_writer.put(Op(WARC, write, reply=self._written))
         request.meta[META_KEY] = pending
+        if self.thread is not None:
+            from twisted.internet import reactor
+
+            pending.ready = Deferred()
+            written = self.thread.submit(write, None)
+            written.add_done_callback(
+                lambda done: reactor.callFromThread(self._landed, pending, done))
+            return response
+        assert self.archive_writer is not None
+        self.archive_writer.put(Op(WARC, write, reply=self._written))
         return response
+
+    def _landed(self, pending: PendingCapture, done: Future[Any]) -> None:
+        """A worker's record written (or failed), on the reactor thread."""
+        self._written(done.result())
+        pending.ready.callback(None)
 
     def _write(self, exchange: Exchange, now: datetime, pending: PendingCapture,
                _archive: Any) -> CaptureRef | Exception:
@@ -170,7 +205,9 @@ class CaptureSpiderMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.attachments:
+        if self.attachments and not self.crawler.settings.get("HRARCHIVE_REDIS"):
+            # (a crawler worker does not open the archive: the run's duplicate filter
+            # keeps it to one request per attachment, and the writer keeps one copy)
             from hrarchive.store.captures import attachment_urls
 
             self.known = attachment_urls(self.crawler.settings.get("HRARCHIVE_DB"),

@@ -1,8 +1,10 @@
 """Rotating WARC files (ISO 28500, WARC/1.1, gzip per record) with payload deduplication.
 
-One ``WarcWriter`` writes one site's captures under ``ROOT/SITE/YYYY/``.  Each response is
-written with its request; a response whose payload is already captured in that folder (same
-``WARC-Payload-Digest``) is written as a ``revisit`` record referring to the first capture.
+One ``WarcWriter`` writes one site's captures under ``ROOT/SITE/YYYY/``; a crawler worker's
+files also name its host and process (``origin``), as several may write one site's folder.
+Each response is written with its request; a response whose payload is already captured in
+that folder (same ``WARC-Payload-Digest``) is written as a ``revisit`` record referring to the
+first capture.
 The digests already written are kept in the sidecar ``payload-digests.txt`` beside the files
 (rebuilt from the WARC files when missing).
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import secrets
 import zlib
 from collections.abc import Iterable, Mapping
@@ -70,9 +73,11 @@ class PendingCapture(dict[str, Any]):
     """Where a response will be written: empty until the archive's writer thread has written
     it, then ``CaptureRef.as_dict()``.  Items carry it, and the writer reads it after it
     wrote the record (it writes in the order responses arrived).  ``failed`` holds the error
-    of a record that could not be written."""
+    of a record that could not be written.  In a crawler worker, ``ready`` is a Deferred
+    fired (on the reactor thread) once the record is written or has failed."""
 
     failed: BaseException | None = None
+    ready: Any = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class WarcWriter:
     """Writes one site's captures into rotating WARC files under ``root/site``."""
 
     def __init__(self, root: str | Path, site: str, max_bytes: int = 1_000_000_000,
-                 info: Mapping[str, str] | None = None) -> None:
+                 info: Mapping[str, str] | None = None, origin: str | None = None) -> None:
         self.root = Path(root)
         self.site = check_site_id(site)  # never a path: the folder stays under root
         self.folder = self.root / site
@@ -138,6 +143,8 @@ class WarcWriter:
         self._writer: WARCWriter | None = None
         self._serial = 0
         self._token = secrets.token_hex(3)
+        # who writes: "" in a one-process crawl, "-HOST-PID" in a crawler worker's file names
+        self._origin = "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", origin) if origin else ""
         self._digests: dict[str, tuple[str, str]] | None = None
         self._digest_log: IO[str] | None = None
         self.records = 0
@@ -180,7 +187,8 @@ class WarcWriter:
         stamp = now.strftime("%Y%m%d%H%M%S")
         folder = self.folder / now.strftime("%Y")
         folder.mkdir(parents=True, exist_ok=True)
-        self._path = folder / f"{self.site}-{stamp}-{self._serial:05d}-{self._token}{WARC_SUFFIX}"
+        self._path = folder / (f"{self.site}-{stamp}{self._origin}-{self._serial:05d}-"
+                               f"{self._token}{WARC_SUFFIX}")
         self._file = self._path.open("xb")
         self._writer = WARCWriter(BytesIO(), gzip=False, warc_version="1.1")
         info = {"software": "hrarchive (Scrapy, warcio)", "format": "WARC File Format 1.1",

@@ -35,10 +35,18 @@ from hrarchive.profiles import ProfileError, SiteProfile, load_profile
 @click.option("--jobdir", type=click.Path(file_okay=False), default=None,
               help="Keep Scrapy job state here (one folder per site), so a cleanly stopped "
                    "run resumes; the state of a killed run is discarded.")
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Be one of many crawler workers sharing this Redis (redis://HOST:PORT/N; "
+                   "the HRARCHIVE_REDIS setting): claim sites of the list, keep their requests "
+                   "in Redis, hand what is stored to `hrarchive writer`. The archive file is "
+                   "not opened; --db only places the captures.")
+@click.option("--run", "run", default=None, metavar="NAME",
+              help="With --redis: the run the workers take part in, shared by all of them "
+                   "(default: HRARCHIVE_RUN, else the UTC date and hour, YYYY-MM-DDTHH).")
 def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
           base_urls: tuple[str, ...], overrides: tuple[str, ...], full: bool = False,
           since: datetime | None = None, jobdir: str | None = None,
-          verbose: bool = False) -> None:
+          verbose: bool = False, redis_url: str | None = None, run: str | None = None) -> None:
     """Crawl SITES (all built-in sites when none is named) into the archive.
 
     Runs are incremental: archived stories are fetched again only when a sitemap, feed or
@@ -57,8 +65,10 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
       hrarchive crawl hrhouse --full
       hrarchive crawl viasna --since 2024-01-01 --jobdir ~/.cache/hrarchive/jobs
       hrarchive crawl hrhouse -v                       # the Scrapy log on the terminal
+      hrarchive crawl hrhouse viasna memorial --redis redis://10.0.0.5:6379/0 \\
+                                              --run 2026-11-30
     """
-    from scrapy.crawler import CrawlerProcess
+    from scrapy.crawler import Crawler, CrawlerProcess
     from scrapy.settings import SETTINGS_PRIORITIES
 
     from hrarchive.spiders.site import spider_for
@@ -74,25 +84,52 @@ def crawl(sites: tuple[str, ...], db: str | None, profiles: tuple[str, ...],
     if not chosen:
         chosen = list(known.values())
     rebase = _base_urls(base_urls, [p.id for p in chosen])
-    try:
-        check_archive(settings.get("HRARCHIVE_DB"))
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+    from hrarchive.cluster import worker
+
+    redis_url = redis_url or settings.get("HRARCHIVE_REDIS") or None
+    if run and not redis_url:
+        raise click.BadParameter("only a worker takes part in a named run; add --redis URL",
+                                 param_hint="--run")
+    if redis_url:
+        if jobdir:
+            raise click.BadParameter("a worker keeps its requests in Redis, not in a job "
+                                     "folder", param_hint="--jobdir")
+        worker.configure(settings, redis_url,
+                         worker.run_name(run or settings.get("HRARCHIVE_RUN") or None))
+    else:
+        try:
+            check_archive(settings.get("HRARCHIVE_DB"))
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
     quiet = not verbose and not settings.get("LOG_FILE") and \
         settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]
     if quiet:  # the terminal gets the progress lines and, at the end, what failed
         settings.set("LOG_LEVEL", "CRITICAL", priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawlers = []
-    for profile in chosen:
+    def make_crawler(process: CrawlerProcess, profile: SiteProfile) -> Crawler:
         spidercls = spider_for(profile)
         if jobdir:
             spidercls.custom_settings = {"JOBDIR": str(Path(jobdir) / profile.id)}
-        crawler = process.create_crawler(spidercls)
-        crawlers.append(crawler)
-        process.crawl(crawler, base_url=rebase.get(profile.id), full=full,
-                      since=since.date().isoformat() if since else None)
-    process.start()
+        return process.create_crawler(spidercls)
+
+    def start(process: CrawlerProcess, crawler: Crawler, profile: SiteProfile) -> Any:
+        return process.crawl(crawler, base_url=rebase.get(profile.id), full=full,
+                             since=since.date().isoformat() if since else None)
+
+    if redis_url:
+        try:
+            ran = worker.run_worker(settings, chosen, make_crawler, start)
+        except worker.WorkerError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not ran:
+            click.echo(f"hrarchive: nothing to crawl: every site is finished for run "
+                       f"{settings.get('HRARCHIVE_RUN')} or held by another worker", err=True)
+        chosen, crawlers = [p for p, _ in ran], [c for _, c in ran]
+    else:
+        process = CrawlerProcess(settings)
+        crawlers = [make_crawler(process, profile) for profile in chosen]
+        for profile, crawler in zip(chosen, crawlers, strict=True):
+            start(process, crawler, profile)
+        process.start()
     for crawler in crawlers:
         disk_full = crawler.stats.get_value("hrarchive/disk_full") if crawler.stats else None
         if disk_full:

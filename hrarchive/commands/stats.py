@@ -27,7 +27,8 @@ def _when(run: dict[str, Any] | None) -> str:
 def stats(as_json: bool, db: str | None) -> None:
     """Show, per site: stories, versions, teasers and related links archived; stories gone
     from the site (takedowns) and gone ones that came back; stories per year of publication;
-    runs, failed runs, the last run and the last successful run.
+    runs, failed runs, the last run and the last successful run; and a crawler worker of
+    the last run that died (hrarchive crawl --redis).
 
     Exits with status 1 if any site's last run failed or was interrupted, so a cron job or
     monitoring check can alert on it.
@@ -55,6 +56,11 @@ def stats(as_json: bool, db: str | None) -> None:
                               indent=2, ensure_ascii=False))
     else:
         _print(sites, years)
+    for site in sites:
+        run = site["last_run"] or {}
+        if run.get("died_workers"):
+            click.echo(f"hrarchive stats: {site['site']}: run {run['id']} ({run['run']}): "
+                       f"worker {', '.join(run['died_workers'])} died", err=True)
     for site in failing:
         run = site["last_run"]
         click.echo(f"hrarchive stats: {site['site']}: last run {run['id']} "

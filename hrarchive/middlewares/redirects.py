@@ -22,19 +22,24 @@ class RedirectLoopDupeFilter(RFPDupeFilter):
     """Scrapy's duplicate filter, which also reports redirect loops."""
 
     def log(self, request: Request, spider: Spider) -> None:
-        chain = request.meta.get("redirect_urls")
-        if chain:
-            stats = spider.crawler.stats
-            assert stats is not None
-            if request.url in chain:
-                stats.inc_value("hrarchive/errors")
-                stats.inc_value("hrarchive/redirect/loop")
-                logger.warning("Redirect loop, not archived: %s (redirect loops so far: %d)",
-                               " -> ".join([*chain, request.url]),
-                               stats.get_value("hrarchive/redirect/loop"),
-                               extra={"spider": spider})
-            else:  # two URLs of one page, say: the page is read once
-                stats.inc_value("hrarchive/redirect/to_seen")
-                logger.info("Redirect to a page already fetched: %s",
-                            " -> ".join([*chain, request.url]), extra={"spider": spider})
+        report_redirect(request, spider)
         super().log(request, spider)
+
+
+def report_redirect(request: Request, spider: Spider) -> None:
+    """Log and count a duplicate request that came by redirect (a loop, or a page seen)."""
+    chain = request.meta.get("redirect_urls")
+    if not chain:
+        return
+    stats = spider.crawler.stats
+    assert stats is not None
+    if request.url in chain:
+        stats.inc_value("hrarchive/errors")
+        stats.inc_value("hrarchive/redirect/loop")
+        logger.warning("Redirect loop, not archived: %s (redirect loops so far: %d)",
+                       " -> ".join([*chain, request.url]),
+                       stats.get_value("hrarchive/redirect/loop"), extra={"spider": spider})
+    else:  # two URLs of one page, say: the page is read once
+        stats.inc_value("hrarchive/redirect/to_seen")
+        logger.info("Redirect to a page already fetched: %s",
+                    " -> ".join([*chain, request.url]), extra={"spider": spider})

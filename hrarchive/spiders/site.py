@@ -42,6 +42,7 @@ class SiteSpider(WordPressApi, scrapy.Spider):
 
     profile: SiteProfile
     planner: Planner
+    resumed = False  # a crawler worker goes on with a frontier another worker left
 
     def __init__(self, *args: Any, base_url: str | None = None, full: Any = False,
                  since: str | date | None = None, **kwargs: Any) -> None:
@@ -147,7 +148,12 @@ class SiteSpider(WordPressApi, scrapy.Spider):
         assert self.crawler.stats is not None
         settings = self.crawler.settings
         crawl_id = self.crawler.stats.get_value("hrarchive/crawl_id")
-        state = read_site_state(settings.get("HRARCHIVE_DB"), self.profile.id, crawl_id)
+        if settings.get("HRARCHIVE_REDIS"):  # a crawler worker: the writer knows the archive
+            from hrarchive.cluster.worker import site_state
+
+            state = await site_state(settings, self.profile.id, crawl_id)
+        else:
+            state = read_site_state(settings.get("HRARCHIVE_DB"), self.profile.id, crawl_id)
         self.planner = Planner(state, full=self.full, since=self.since,
                                recent_days=settings.getfloat("HRARCHIVE_RECENT_DAYS", 14))
         self.crawler.signals.connect(self.revalidate_unlisted, signal=signals.spider_idle)

@@ -20,17 +20,19 @@ class ArchiveError(Exception):
     """The archive file cannot be used; the message says why and what to do."""
 
 
-def check_archive(path: str | Path) -> None:
+def check_archive(path: str | Path, workers_write: bool = False) -> None:
     """Raise :class:`ArchiveError` unless a crawl may write ``path``: the file (or, if it is
     new, the folder it goes in) is writable, an existing file is an hrarchive archive (or an
-    empty SQLite file), and no crawl of another live process is running on it."""
+    empty SQLite file), and no crawl of another live process is running on it.
+    ``workers_write``: the caller is ``hrarchive writer``, which writes the runs of crawler
+    workers itself (rows with a ``run``): only other crawls count."""
     file = Path(path)
     if file.exists():
         if not file.is_file():
             raise ArchiveError(f"{file} is not a file")
         _check_writable_file(file)
         _check_is_archive(file)
-        _check_no_other_crawl(file)
+        _check_no_other_crawl(file, workers_write)
     else:
         _check_writable_folder(file)
 
@@ -84,13 +86,15 @@ def _check_is_archive(file: Path) -> None:
                            "choose another --db")
 
 
-def _check_no_other_crawl(file: Path) -> None:
+def _check_no_other_crawl(file: Path, workers_write: bool = False) -> None:
     """No ``running`` crawl of another process that is still alive writes the archive."""
     try:
         with _read_only(file) as connection:
+            columns = {row[1] for row in connection.execute("pragma table_info(crawls)")}
+            own = " and run is null" if workers_write and "run" in columns else ""
             rows = connection.execute(
                 "select id, site, pid, host, process_started, started from crawls "
-                "where status = 'running'").fetchall()
+                f"where status = 'running'{own}").fetchall()
     except sqlite3.OperationalError:  # an empty file: no crawls table yet
         return
     for crawl_id, site, pid, host, started_at, started in rows:

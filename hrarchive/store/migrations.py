@@ -7,6 +7,7 @@ from sqlite_utils.db import Table as DbTable
 
 from hrarchive.store.schema import (
     ARTICLE_SIGNAL_COLUMNS,
+    CLUSTER_CRAWL_COLUMNS,
     CRAWL_RUN_COLUMNS,
     FTS_COLUMNS,
     FTS_TABLE,
@@ -97,6 +98,17 @@ def facet_indexes(db: Database) -> None:
     from hrarchive.store.views import ensure_derived
 
     ensure_derived(db)
+
+
+# --- 0008: many crawler workers, one writer (issue 11; 0007 is the facet indexes of #10) ------
+@migrations(name="0008_cluster")
+def cluster(db: Database) -> None:
+    crawls = _table(db, "crawls")
+    for column in CLUSTER_CRAWL_COLUMNS:
+        if column.name not in crawls.columns_dict:
+            crawls.add_column(column.name, column.type)
+    crawls.create_index(["site", "run"], if_not_exists=True)
+    _create(db, "applied_ops")
 
 
 def migrate(db: Database) -> None:

@@ -6,6 +6,7 @@ Commands call these functions and never run SQL themselves. Canned queries are d
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -296,9 +297,11 @@ def site_stats(db: Database) -> list[dict[str, Any]]:
         for site, n in db.execute(sql):
             entry(site)[key] = n
     last = db.execute("""
-select c.site, c.id, c.status, c.started, c.finished, c.finish_reason from crawls c
-where c.id = (select max(id) from crawls where site = c.site)""")
+select c.site, c.id, c.status, c.started, c.finished, c.finish_reason, c.run, c.workers
+from crawls c where c.id = (select max(id) from crawls where site = c.site)""")
     for row in _rows(last):
+        row["workers"] = _workers(row["workers"])  # the workers of `hrarchive crawl --redis`
+        row["died_workers"] = [w["name"] for w in row["workers"] if w.get("status") == "died"]
         entry(row.pop("site"))["last_run"] = row
     success = db.execute("""
 select c.site, c.id, c.started, c.finished from crawls c
@@ -306,6 +309,15 @@ where c.id = (select max(id) from crawls where site = c.site and status = 'finis
     for row in _rows(success):
         entry(row.pop("site"))["last_success"] = row
     return [sites[s] for s in sorted(sites)]
+
+
+def _workers(text: str | None) -> list[dict[str, Any]]:
+    """A run's ``workers`` column as a list (none for a run of one process)."""
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [w for w in value if isinstance(w, dict)] if isinstance(value, list) else []
 
 
 def stories_per_year(db: Database) -> list[dict[str, Any]]:

@@ -49,6 +49,8 @@ class Op:
     it happened (the archive's first_seen, last_seen, the WARC-Date), taken when it was put;
     ``reply``: called with the outcome (``new``, ``changed``, ... or the exception) once the
     operation is committed, through the writer's ``post`` (on the reactor thread in a crawl).
+    ``id``: a unique name for an operation that crosses processes (``hrarchive.cluster``), so
+    the writer applies it at most once; ``reply_to``: the Redis list its outcome goes to.
     """
 
     kind: str
@@ -56,6 +58,8 @@ class Op:
     crawl_id: int | None = None
     now: datetime | None = None
     reply: Callable[[Any], None] | None = field(default=None, repr=False)
+    id: str | None = None
+    reply_to: str | None = None
 
 
 class WriteQueue(Protocol):

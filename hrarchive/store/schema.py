@@ -59,6 +59,13 @@ CRAWL_RUN_COLUMNS = (
     C("host", str, "Host name of the machine that ran the crawl"),
     C("process_started", float, "Start time of that process (Unix time), against pid reuse"),
 )
+# --- many crawlers, one writer (migration 0008_cluster, issue 11) -----------------------------
+CLUSTER_CRAWL_COLUMNS = (
+    C("run", str, "Name of the run the workers of `hrarchive crawl --redis` share (one row per "
+      "site and run); empty for a crawl of one process"),
+    C("workers", str, "Workers that crawled the site in this run, a JSON array of objects: "
+      "name (host:pid), joined, status (running, done, interrupted or died), ended"),
+)
 
 TABLES: tuple[Table, ...] = (
     Table("sites", "One row per site profile crawled into this archive.", (
@@ -88,7 +95,8 @@ TABLES: tuple[Table, ...] = (
         C("options", str, "Options of the run (base URL override, ...), a JSON object"),
         C("log_file", str, "Log file of the run, where one was written"),
         *CRAWL_RUN_COLUMNS,
-    ), pk="id", indexes=(("site", "started"),)),
+        *CLUSTER_CRAWL_COLUMNS,
+    ), pk="id", indexes=(("site", "started"), ("site", "run"))),
     Table("articles", "One row per story (its canonical URL), holding its latest version.", (
         C("id", int, "Story number"),
         C("site", str, "Site (sites.id)"),
@@ -201,6 +209,12 @@ TABLES: tuple[Table, ...] = (
         C("crawl_id", int, "Run that first found it gone (crawls.id)"),
         C("back_crawl_id", int, "Run that found it back (crawls.id)"),
     ), pk="id", indexes=(("article_id",), ("url",), ("site", "first_gone"))),
+    Table("applied_ops", "Bookkeeping of `hrarchive writer`: operations from crawler workers "
+          "already applied, so one handed out again after a writer was killed is not applied "
+          "twice.", (
+              C("id", str, "The operation's unique id"),
+              C("outcome", str, "Its outcome as sent back to the worker, JSON"),
+          ), pk="id"),
 )
 
 FTS_TABLE = "articles_fts"

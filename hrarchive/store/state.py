@@ -73,8 +73,11 @@ def process_alive(pid: int | None, host: str | None, started: float | None) -> b
 
 
 def reap_crawls(db: Database, site: str | None = None) -> list[int]:
-    """Mark ``running`` rows whose process is gone (killed, out of memory) ``interrupted``."""
-    sql = "select id, pid, host, process_started from crawls where status = 'running'"
+    """Mark ``running`` rows whose process is gone (killed, out of memory) ``interrupted``.
+    Rows of crawler workers (with a ``run``) are judged by ``hrarchive writer`` from the
+    workers' heartbeats instead."""
+    sql = ("select id, pid, host, process_started from crawls where status = 'running' "
+           "and run is null")
     params: list[Any] = []
     if site is not None:
         sql += " and site = ?"

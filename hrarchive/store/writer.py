@@ -46,6 +46,7 @@ from hrarchive.store.queue import (
     Op,
     WriteQueue,
 )
+from hrarchive.store.state import SiteState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -154,6 +155,10 @@ class ArchiveWriter:
             self.queue.put(Op(BARRIER, "stop"))  # a failed writer still drains to it
             self._thread.join(timeout)
 
+    def is_alive(self) -> bool:
+        """Whether the writer thread still runs (it ends after a ``stop`` barrier)."""
+        return self._thread.is_alive()
+
     # --- the writer thread ------------------------------------------------------------------
     def _run(self) -> None:
         try:
@@ -168,8 +173,9 @@ class ArchiveWriter:
             batch = self.queue.get_batch(self.batch_size, self.commit_seconds)
             stop = any(op.kind == BARRIER and op.data == "stop" for op in batch)
             if self.error is not None:  # failed earlier: drain, so no put waits for ever
-                self.queue.ack(batch)
-                self._deliver([(op, self.error) for op in batch])
+                failed = [(op, self.error) for op in batch]
+                self._ack(failed)
+                self._deliver(failed)
                 continue
             try:
                 results = self._apply_batch(archive, batch)
@@ -177,7 +183,9 @@ class ArchiveWriter:
                 logger.exception("The archive writer failed")
                 self.error = exc
                 results = [(op, exc) for op in batch]
-            self.queue.ack(batch)
+            if self.error is not None and getattr(self.queue, "durable", False):
+                break  # the batch stays in the shared queue, for the next writer
+            self._ack(results)
             self.batches += 1
             self.cpu_seconds = time.thread_time()
             self._deliver(results)
@@ -185,6 +193,15 @@ class ArchiveWriter:
             archive.close()
         except Exception:
             logger.exception("Could not close the archive %s", self.path)
+
+    def _ack(self, results: list[tuple[Op, Any]]) -> None:
+        """Acknowledge a committed batch; a queue that answers other processes
+        (``ack_results``) sends their outcomes in the same step."""
+        ack_results = getattr(self.queue, "ack_results", None)
+        if ack_results is not None:
+            ack_results(results)
+        else:
+            self.queue.ack([op for op, _ in results])
 
     def _apply_batch(self, archive: Archive, batch: list[Op]) -> list[tuple[Op, Any]]:
         outcomes = [self._apply(archive, op) for op in batch]
@@ -200,12 +217,33 @@ class ArchiveWriter:
                     self.error = exc
                     return [(op, exc) for op in batch]
                 time.sleep(attempt)
-                # again, the archive's part only (WARC records and calls are done)
-                outcomes = [self._apply(archive, op) if op.kind not in LOCAL else outcome
+                # again, the archive's part only (WARC records and calls are done; a
+                # request of another process is only writes in this batch: again too)
+                outcomes = [self._apply(archive, op)
+                            if op.kind not in LOCAL or op.id is not None else outcome
                             for op, outcome in zip(batch, outcomes, strict=True)]
         raise AssertionError("unreachable")
 
     def _apply(self, archive: Archive, op: Op) -> Any:
+        if op.id is None:
+            return self._apply_now(archive, op)
+        # an operation from another process: at most once per archive, in the same
+        # transaction as its writes (one handed out again after a kill returns its outcome)
+        from hrarchive.cluster.codec import decode_outcome, encode_outcome
+
+        done = archive.db.execute("select outcome from applied_ops where id = ?",
+                                  [op.id]).fetchone()
+        if done is not None and done[0] is not None:
+            return decode_outcome(done[0])
+        outcome = self._apply_now(archive, op)
+        # a read (a site's state) is not kept: asked again, it is answered anew
+        kept = None if isinstance(outcome, SiteState) else encode_outcome(outcome)
+        archive._begin()
+        archive.db.execute("insert or replace into applied_ops (id, outcome) values (?, ?)",
+                           [op.id, kept])
+        return outcome
+
+    def _apply_now(self, archive: Archive, op: Op) -> Any:
         archive.as_of = op.now
         try:
             return apply(archive, op)

@@ -1,0 +1,1 @@
+"""Many crawler processes, one archive writer: the Redis side of hrarchive (issue 11)."""

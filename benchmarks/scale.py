@@ -4,9 +4,11 @@
 The archives are built once, in bulk (plain ``executemany`` in transactions of 20,000
 stories, each batch full-text indexed as ``Archive.commit`` indexes it; no journal and a
 1 GB page cache while building), and kept in
-``--keep`` so later runs reuse them; a build of 1,000,000 takes a quarter of an hour and
-about 9 GB on the reference machine.  Each story has a version row, a teaser and three
-related links, like a crawled one, and ids follow publication dates (oldest first).
+``--keep`` so later runs reuse them; a build of 1,000,000 takes 25-35 minutes and about
+12 GB on the reference machine (loaded by other work).  The file is created by
+``open_database``, so through the migrations: the schema is the code's.  Each story has a
+version row, a teaser and three related links, like a crawled one, and ids follow
+publication dates (oldest first).
 
     python -m benchmarks.scale                                 # 10,000 and 1,000,000
     python -m benchmarks.scale --sizes 2000 20000 --keep /tmp/bench-scale

@@ -18,6 +18,7 @@ import yaml
 
 from hrarchive.store.queries import CANNED
 from hrarchive.store.schema import (
+    FACET_INDEXES,
     FTS_COLUMNS,
     FTS_TABLE,
     GENERATED,
@@ -113,7 +114,8 @@ def _table_notes(name: str) -> tuple[str, ...]:
     notes = [f"primary key ({pk})"]
     notes += [f"unique ({', '.join(u)})" for u in spec.unique]
     notes += [f"index ({', '.join(i)})" for i in spec.indexes]
-    notes += [f"index ({column})" for table, column in SORT_INDEXES if table == name]
+    notes += [f"index ({column})" for table, column in SORT_INDEXES + FACET_INDEXES
+              if table == name]
     notes += [f"`{g.column.name}` is generated: `{g.expression}`"
               for g in GENERATED if g.table == name]
     return tuple(notes)

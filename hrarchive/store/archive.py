@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +80,20 @@ def _value(value: Any) -> Any:
     return value if type(value) in _PLAIN else jsonify_if_needed(value)
 
 
+# One statement, not up to four: the URL, an alias of it, its slash variant, an alias of that.
+_FIND_SQL = """
+select * from (
+  select 0 as [preference], a.* from articles a where a.url = ?1
+  union all select 1, a.* from article_aliases x join articles a on a.id = x.article_id
+    where x.url = ?1
+  union all select 2, a.* from articles a where a.url = ?2
+  union all select 3, a.* from article_aliases x join articles a on a.id = x.article_id
+    where x.url = ?2)
+order by [preference] limit 1"""
+
+WRITER_CACHE_KB = 64 * 1024  # the writer's page cache: the URL and hash indexes take random keys
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) an archive file in WAL mode, migrated to the current schema."""
     if str(path) != ":memory:":
@@ -99,6 +114,13 @@ class Archive:
         self.db = db if isinstance(db, Database) else open_database(db)
         if isinstance(db, Database):
             migrate(db)
+        # In WAL mode synchronous=NORMAL keeps every committed batch through a crash of the
+        # process (SIGKILL included) and the file sound through a power cut, which may lose
+        # only the last batches (their stories are fetched again by the next run): it spares
+        # an fsync per commit.  A larger page cache keeps the indexes' hot pages in memory.
+        if not self.db.conn.in_transaction:  # (an Archive on a connection mid-batch: as is)
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
         self.clock = clock
         self.batch_size = batch_size
         self.commit_seconds = commit_seconds
@@ -127,6 +149,21 @@ class Archive:
                                  [*(_value(v) for v in changes.values()), row_id])
         if cursor.rowcount != 1:
             raise LookupError(f"no row {row_id} in {table}")
+
+    @contextmanager
+    def _item(self) -> Iterator[None]:
+        """One item's writes, all or none (a savepoint with a fixed name, so its statements
+        stay prepared, where sqlite-utils' ``atomic()`` names each one anew)."""
+        conn = self.db.conn
+        conn.execute("SAVEPOINT hrarchive_item")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # an error may have ended the whole transaction already
+                conn.execute("ROLLBACK TO hrarchive_item")
+                conn.execute("RELEASE hrarchive_item")
+            raise
+        conn.execute("RELEASE hrarchive_item")
 
     def _now(self) -> str:
         return (self.as_of or self.clock()).astimezone(UTC).isoformat(timespec="seconds")
@@ -222,18 +259,13 @@ class Archive:
 
     # --- stories ----------------------------------------------------------------------------
     def _find_article(self, url: str) -> dict[str, Any] | None:
-        for candidate in (url, slash_variant(url)):
-            cursor = self.db.execute("select * from articles where url = ?", [candidate])
-            row = cursor.fetchone()
-            if row is None:
-                alias = self.db.execute("select article_id from article_aliases where url = ?",
-                                        [candidate]).fetchone()
-                if alias:
-                    cursor = self.db.execute("select * from articles where id = ?", [alias[0]])
-                    row = cursor.fetchone()
-            if row is not None:
-                return dict(zip([d[0] for d in cursor.description], row, strict=True))
-        return None
+        """The story at ``url``: by URL, by alias, then the same for its slash variant, in
+        that order of preference, looked up in one statement."""
+        cursor = self.db.execute(_FIND_SQL, [url, slash_variant(url)])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description[1:]], row[1:], strict=True))
 
     def _alias(self, url: str, article_id: int, reason: str, now: str) -> None:
         self._insert("article_aliases", {"url": url, "article_id": article_id,
@@ -242,7 +274,7 @@ class Archive:
     def save_article(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
         """Archive one story; returns ``new``, ``changed``, ``unchanged`` or ``alias``."""
         self._begin()
-        with self.db.atomic():
+        with self._item():
             outcome = self._save_article(item, crawl_id)
         self._wrote()
         return outcome
@@ -262,7 +294,7 @@ class Archive:
             changes["last_modified"] = last_modified
         if announced:
             changes["announced"] = announced
-        with self.db.atomic():
+        with self._item():
             self._update("articles", int(existing["id"]), changes)
         self._wrote()
         return "not_modified"
@@ -286,7 +318,7 @@ class Archive:
         seen = instant(existing["last_seen"])
         if seen is not None and new > seen:
             return "after_fetch"
-        with self.db.atomic():
+        with self._item():
             self._update("articles", int(existing["id"]), {"announced": announced})
         self._wrote()
         return "announced"
@@ -297,7 +329,7 @@ class Archive:
         """A revalidated story is gone from its site; returns ``gone``, ``still_gone`` or
         ``unknown``.  The story itself is not touched."""
         self._begin()
-        with self.db.atomic():
+        with self._item():
             outcome = mark_gone(self.db, url, status, self._now(), crawl_id, redirect_to)
         self._wrote()
         return outcome
@@ -311,7 +343,8 @@ class Archive:
         now = self._now()
         url = item.get("canonical_url") or item["url"]
         digest = content_hash(item, ARTICLE_CONTENT)
-        version_data = {f: item.get(f) for f in VERSION_FIELDS}
+        # as stored (lists as JSON), encoded once for both articles and article_versions
+        version_data = {f: _value(item.get(f)) for f in VERSION_FIELDS}
         fetch = {"last_seen": now, "fetched_url": item["url"], "etag": item.get("etag"),
                  "last_modified": item.get("last_modified"), "crawl_id": crawl_id}
         if item.get("announced"):
@@ -329,7 +362,7 @@ class Archive:
             row.pop("body_html")
             article_id = _pk(self._insert("articles", row))
             self._unindexed.setdefault(article_id, None)
-            self._add_version(article_id, 1, item, digest, crawl_id, now)
+            self._add_version(article_id, 1, item["url"], version_data, digest, crawl_id, now)
             outcome = "new"
         else:
             article_id = int(existing["id"])
@@ -337,25 +370,27 @@ class Archive:
             if existing["content_hash"] != digest:
                 version = int(existing["version"]) + 1
                 self._unindexed.setdefault(article_id, tuple(existing[c] for c in FTS_COLUMNS))
-                self._add_version(article_id, version, item, digest, crawl_id, now)
+                self._add_version(article_id, version, item["url"], version_data, digest,
+                                  crawl_id, now)
                 changes.update({k: v for k, v in version_data.items() if k != "body_html"})
                 changes.update({"content_hash": digest, "version": version, "last_changed": now})
                 outcome = "changed"
             self._update("articles", article_id, changes)
         if item["url"] != url:
             self._alias(item["url"], article_id, "fetched", now)
-        self._save_links(article_id, item, now)
+        self._save_links(article_id, item, now, outcome == "new")
         return outcome
 
-    def _add_version(self, article_id: int, version: int, item: Mapping[str, Any], digest: str,
-                     crawl_id: int | None, now: str) -> None:
+    def _add_version(self, article_id: int, version: int, url: str,
+                     version_data: Mapping[str, Any], digest: str, crawl_id: int | None,
+                     now: str) -> None:
         self._insert("article_versions", {
             "article_id": article_id, "version": version, "crawl_id": crawl_id, "seen": now,
-            "url": item["url"], **{f: item.get(f) for f in VERSION_FIELDS},
-            "content_hash": digest,
+            "url": url, **version_data, "content_hash": digest,
         })
 
-    def _save_links(self, article_id: int, item: Mapping[str, Any], now: str) -> None:
+    def _save_links(self, article_id: int, item: Mapping[str, Any], now: str,
+                    new: bool = False) -> None:
         rows = [{"from_id": article_id, "to_url": link["url"], "kind": link.get("kind") or kind,
                  "title": link.get("title"), "first_seen": now, "last_seen": now}
                 for kind in LINK_KINDS for link in item.get(kind) or []]
@@ -363,6 +398,8 @@ class Archive:
             return
         self.db.conn.executemany(_insert_sql("links", tuple(rows[0]), True),
                                  [[_value(v) for v in row.values()] for row in rows])
+        if new:  # every link of a new story was inserted just now
+            return
         self.db.execute(
             "update links set last_seen = ? where from_id = ? and last_seen != ?",
             [now, article_id, now])
@@ -371,7 +408,7 @@ class Archive:
     def save_teaser(self, item: Mapping[str, Any], crawl_id: int | None = None) -> str:
         """Archive one teaser; returns ``new`` or ``seen``."""
         self._begin()
-        with self.db.atomic():
+        with self._item():
             outcome = self._save_teaser(item, crawl_id)
         self._wrote()
         return outcome

@@ -90,6 +90,16 @@ def fts_by_batch(db: Database) -> None:
         db.execute(f"drop trigger if exists [{trigger}]")
 
 
+# --- 0007: the stories pages of a large archive: facet indexes, a view that counts fast (#10) ---
+@migrations(name="0007_facet_indexes")
+def facet_indexes(db: Database) -> None:
+    # indexes on articles.year and articles.language (FACET_INDEXES), and the stories view
+    # without its join on sites, so that Datasette's count and facets read an index
+    from hrarchive.store.views import ensure_derived
+
+    ensure_derived(db)
+
+
 # --- 0008: many crawler workers, one writer (issue 11; 0007 is the facet indexes of #10) ------
 @migrations(name="0008_cluster")
 def cluster(db: Database) -> None:

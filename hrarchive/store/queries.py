@@ -223,19 +223,24 @@ def search(db: Database, text: str, site: str | None = None, since: str | None =
     params = {"q": text.strip() if raw else fts_query(text), "site": check_site(db, site),
               "since": check_date(since, "--since"), "until": check_date(until, "--until"),
               "limit": limit, "open": marks[0], "close": marks[1], "cut": 0,
-              "skip": max(1, rank_limit) - 1}
+              "newest": max(1, rank_limit)}
     filtered = bool(params["site"] or params["since"] or params["until"])
     source = ("from articles_fts join articles a on a.id = articles_fts.rowid "
               f"where articles_fts match :q {_FILTERS}" if filtered
               else "from articles_fts where articles_fts match :q")
     try:
-        matches = db.execute(f"select count(*) {source}", params).fetchone()[0]
-        ranked = matches
-        if matches > rank_limit:
-            params["cut"] = db.execute(f"select articles_fts.rowid {source} order by "
-                                       "articles_fts.rowid desc limit 1 offset :skip",
-                                       params).fetchone()[0]
-            ranked = max(1, rank_limit)
+        # One pass over the newest ``rank_limit`` matches gives both how many there are and
+        # the cut-off; the older ones are only counted, and only where there are any.
+        ranked, oldest = db.execute(
+            f"select count(*), min(rowid) from (select articles_fts.rowid as rowid {source} "
+            "order by articles_fts.rowid desc limit :newest)", params).fetchone()
+        matches = ranked
+        if ranked >= params["newest"]:
+            params["cut"] = oldest
+            matches += db.execute(f"select count(*) {source} and articles_fts.rowid < :cut",
+                                  params).fetchone()[0]
+            if matches == ranked:
+                params["cut"] = 0
         sql = f"""
 select a.id, a.site, a.published, a.title, a.url,
   snippet(articles_fts, -1, :open, :close, '…', 20) as snippet,

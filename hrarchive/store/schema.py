@@ -249,6 +249,9 @@ GENERATED: tuple[Generated, ...] = (
 
 # Newest-first browsing (Datasette's default sort) reads these instead of sorting every row.
 SORT_INDEXES: tuple[tuple[str, str], ...] = (("articles", "published"), ("teasers", "published"))
+# Datasette's default facets of the stories pages count these instead of reading every row
+# (migration 0007_facet_indexes, issue #10; ``site`` has the (site, published) index).
+FACET_INDEXES: tuple[tuple[str, str], ...] = (("articles", "year"), ("articles", "language"))
 
 
 def columns_of(name: str) -> tuple[Column, ...]:

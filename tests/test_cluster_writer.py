@@ -5,6 +5,7 @@ answered and a worker that died is recorded."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -198,7 +199,10 @@ def test_a_writer_killed_midway_and_restarted_leaves_every_story_exactly_once(
     assert db["article_versions"].count == total
     assert outcomes == Counter({"new": total})  # each answered once, as first applied
     assert server.llen(f"{PREFIX}:processing") == 0 and server.llen(f"{PREFIX}:ops") == 0
-    assert f"Applying again the {left} operations" in (tmp_path / "writer.log").read_text()
+    # at least what it held when frozen: a BLMOVE it was blocked in can still be served
+    # by Redis while the process is stopped
+    again = re.search(r"Applying again the (\d+) operations", (tmp_path / "writer.log").read_text())
+    assert again and int(again.group(1)) >= left
 
 
 class DiesAfterCommit(RedisQueue):

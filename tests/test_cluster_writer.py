@@ -25,7 +25,7 @@ from hrarchive.cluster.codec import encode
 from hrarchive.cluster.publish import published_state
 from hrarchive.cluster.redisqueue import RedisQueue
 from hrarchive.cluster.requests import Context, forget_applied, translator
-from hrarchive.store.queue import ARTICLE, TEASER, Op
+from hrarchive.store.queue import ARTICLE, ATTACHMENT, TEASER, Op
 from hrarchive.store.writer import ArchiveWriter
 from tests.conftest import ROOT, run_hrarchive
 from tests.redisserver import free_port
@@ -106,6 +106,33 @@ def start(writers: list[Writer], url: str, tmp_path: Path, *settings: str) -> Wr
     writer = Writer(url, tmp_path / "archive.db", tmp_path / "writer.log", *settings)
     writers.append(writer)
     return writer
+
+
+def test_an_attachment_is_kept_in_the_writers_folder_not_the_workers(
+        redis_url: str, tmp_path: Path, writers: list[Writer]) -> None:
+    """A worker on another machine names a folder of its own machine; the writer keeps the
+    file in its own attachments folder (beside its archive here)."""
+    writer = start(writers, redis_url, tmp_path, "HRARCHIVE_COMMIT_SECONDS=0.2")
+    client = WriterClient(redis_url, PREFIX)
+    elsewhere = tmp_path / "worker-machine" / "attachments"
+    body = b"%PDF-1.4 a report of the project's own making"
+    outcomes: list[Any] = []
+    client.put(Op(ATTACHMENT, {
+        "site": "ngo", "url": "https://ngo.example/files/report.pdf",
+        "fetched_url": "https://ngo.example/files/report.pdf", "body": body,
+        "title": "Report", "story_url": None, "content_type": "application/pdf",
+        "root": str(elsewhere)}, reply=outcomes.append))
+    client.flush().result(30)
+    wait_for(lambda: outcomes, what="the attachment's outcome")
+    client.close()
+    assert writer.stop() == 0
+    assert outcomes == ["new"]
+    kept = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in kept] == [body]
+    assert not elsewhere.exists()
+    row = next(Database(tmp_path / "archive.db").query("select file, size from attachments"))
+    assert row["size"] == len(body)
+    assert (tmp_path / "attachments" / row["file"]).read_bytes() == body
 
 
 def test_ops_from_a_client_land_in_the_archive_and_sigterm_commits_what_is_queued(

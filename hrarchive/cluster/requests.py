@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -155,12 +156,19 @@ HANDLERS: dict[str, Handler] = {"save_site": save_site, "start_crawl": start_cra
                                 "interrupt_crawl": interrupt_crawl, "site_state": site_state}
 
 
-def translator(client: redis.Redis, prefix: str) -> Callable[[Op], Op]:
+def translator(client: redis.Redis, prefix: str,
+               attachments: Path | None = None) -> Callable[[Op], Op]:
     """What ``RedisQueue`` hands the writer for a decoded operation: data operations as
-    they are, named requests as functions of the archive, ``flush`` as a barrier."""
+    they are, named requests as functions of the archive, ``flush`` as a barrier.
+
+    ``attachments``: the writer's own attachments folder, where an attachment's file is kept
+    whatever folder the worker that fetched it was configured with (a worker on another
+    machine names a path of its own machine)."""
     context = Context(client, prefix)
 
     def translate(op: Op) -> Op:
+        if op.kind == ATTACHMENT and attachments is not None and isinstance(op.data, dict):
+            op.data["root"] = str(attachments)
         if op.kind in DATA_KINDS:
             return op
         if op.kind == "flush":

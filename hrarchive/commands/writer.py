@@ -23,6 +23,7 @@ import click
 import psutil
 import redis
 
+from hrarchive.capture.attachments import attachments_root
 from hrarchive.cluster.redisqueue import RedisQueue, connect
 from hrarchive.cluster.requests import Context, check_workers, forget_applied, translator
 from hrarchive.commands import DB_OPTION, project_settings
@@ -123,7 +124,8 @@ def writer(redis_url: str, db: str | None, prefix: str | None, heartbeat_check: 
 
 def _run(client: redis.Redis, prefix: str, path: str, settings: Any, heartbeat_check: float,
          log_every: int, mine: str) -> int:
-    queue = RedisQueue(client, prefix, translate=translator(client, prefix))
+    queue = RedisQueue(client, prefix,
+                       translate=translator(client, prefix, attachments_root(settings)))
     try:
         archive_writer = ArchiveWriter(path, settings.getint("HRARCHIVE_BATCH_SIZE"),
                                        settings.getfloat("HRARCHIVE_COMMIT_SECONDS"), queue=queue)

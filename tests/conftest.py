@@ -8,12 +8,16 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlite_utils import Database
 
 from tests.fixtureserver import FixtureSite
 from tests.redisserver import redis_server, redis_url  # noqa: F401  (fixtures for every test)
+
+if TYPE_CHECKING:
+    from tests.cluster import Process
 
 ROOT = Path(__file__).parent.parent
 FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
@@ -67,3 +71,14 @@ def serve() -> Iterator[Callable[..., FixtureSite]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Process]]:
+    """``hrarchive writer`` and ``crawl --redis`` processes a test starts (tests/cluster.py);
+    any still running at its end are killed."""
+    from tests.cluster import stop_all  # tests.cluster imports this module
+
+    started: list[Process] = []
+    yield started
+    stop_all(started)

@@ -24,20 +24,12 @@ import redis
 from sqlite_utils import Database
 
 from hrarchive.cluster.polite import ACQUIRE, RELEASE
-from tests.cluster import Process, stop_all, wait_for, worker, writer
+from tests.cluster import Process, wait_for, worker, writer
 from tests.fixtureserver import FixtureSite, Hit, Page
 
 TEXT = {"Content-Type": "text/plain; charset=UTF-8"}
 # Arrival and departure are stamped by the server; Redis keeps time in whole milliseconds.
 CLOCK = 0.002
-
-
-@pytest.fixture
-def started() -> Iterator[list[Process]]:
-    """The writer and workers a test starts; any still running at its end are killed."""
-    processes: list[Process] = []
-    yield processes
-    stop_all(processes)
 
 
 @pytest.fixture
@@ -104,7 +96,7 @@ def stat(output: str, name: str) -> list[int]:
 
 def test_workers_on_one_host_one_request_at_a_time_crawl_delay_retry_after_robots_once(
         one_host: FixtureSite, redis_url: str, tmp_path: Path,
-        started: list[Process]) -> None:
+        processes: list[Process]) -> None:
     one_host.put("/robots.txt", Page(b"User-agent: *\nCrawl-delay: 0.2\nDisallow: /wp-admin/\n",
                                      200, TEXT))
     # The first listing of hrhouse answers 429 once, asking for 2 s; then as recorded.
@@ -113,7 +105,7 @@ def test_workers_on_one_host_one_request_at_a_time_crawl_delay_retry_after_robot
                                     then=listing))
     sites = ("hrhouse", "viasna", "memorial")
     # AutoThrottle brings the pace back after the 429 (else that worker stays at 2 s).
-    db = crawl_together(one_host, redis_url, tmp_path, sites, started, "RETRY_TIMES=1",
+    db = crawl_together(one_host, redis_url, tmp_path, sites, processes, "RETRY_TIMES=1",
                         "HRARCHIVE_RETRY_MAX_DELAY=60", "AUTOTHROTTLE_ENABLED=True",
                         "AUTOTHROTTLE_START_DELAY=0")
     assert {row["site"] for row in db["articles"].rows} == set(sites)
@@ -141,7 +133,7 @@ def test_workers_on_one_host_one_request_at_a_time_crawl_delay_retry_after_robot
     # robots.txt was fetched once, by the first worker to need it; the others read it from
     # Redis.
     assert one_host.hits.count("/robots.txt") == 1 and hits[0].path == "/robots.txt"
-    shared = [n for p in started for n in stat(p.output, "hrarchive/robotstxt/shared")]
+    shared = [n for p in processes for n in stat(p.output, "hrarchive/robotstxt/shared")]
     assert sum(shared) == 2, shared
 
 

@@ -27,19 +27,10 @@ from tests.cluster import (
     archived,
     check_every_story_once,
     scenario_worker,
-    stop_all,
     wait_for,
     writer,
 )
 from tests.scenario import ScenarioSite
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    """Processes a test starts; any still running at its end are killed."""
-    started: list[Process] = []
-    yield started
-    stop_all(started)
 
 
 @pytest.fixture

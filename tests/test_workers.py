@@ -9,10 +9,9 @@ worker refuses clearly what it cannot do.  Killed and stopped processes: test_wo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import redis
 from sqlite_utils import Database
 
@@ -21,20 +20,11 @@ from tests.cluster import (
     Process,
     check_captures,
     rows,
-    stop_all,
     worker,
     writer,
 )
 from tests.conftest import FAST, run_hrarchive
 from tests.fixtureserver import FixtureSite
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    """Processes a test starts; any still running at its end are killed."""
-    started: list[Process] = []
-    yield started
-    stop_all(started)
 
 
 def test_three_workers_and_a_writer_archive_what_one_process_does(

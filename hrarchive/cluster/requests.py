@@ -24,6 +24,7 @@ from hrarchive.cluster.client import worker_key
 from hrarchive.cluster.codec import CodecError
 from hrarchive.cluster.publish import publish_state
 from hrarchive.store.archive import Archive
+from hrarchive.store.queries import crawl_workers
 from hrarchive.store.queue import (
     ANNOUNCE,
     ARTICLE,
@@ -48,14 +49,6 @@ class Context:
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.redis, self.prefix = client, prefix
-
-
-def _workers(text: str | None) -> list[dict[str, Any]]:
-    try:
-        value = json.loads(text or "[]")
-    except ValueError:
-        return []
-    return [w for w in value if isinstance(w, dict)] if isinstance(value, list) else []
 
 
 def _set_worker(workers: list[dict[str, Any]], name: str, **changes: Any) -> None:
@@ -99,7 +92,7 @@ def start_crawl(archive: Archive, data: dict[str, Any], _: Context) -> int:
         assert isinstance(crawl_id, int)
         return crawl_id
     crawl_id = int(found[0])
-    workers = _workers(_row(archive, crawl_id)["workers"])
+    workers = crawl_workers(_row(archive, crawl_id)["workers"])
     _set_worker(workers, worker, joined=now, status="running", ended=None)
     archive._update("crawls", crawl_id, {"workers": json.dumps(workers), "status": "running",
                                          "finished": None, **process})
@@ -118,7 +111,7 @@ def finish_crawl(archive: Archive, data: dict[str, Any], _: Context) -> None:
         before = row[key]
         changes[key] = before + value if isinstance(before, int) and \
             isinstance(value, int) and not isinstance(value, bool) else value
-    workers = _workers(row["workers"])
+    workers = crawl_workers(row["workers"])
     if data.get("worker"):
         _set_worker(workers, str(data["worker"]), status="done", ended=archive._now())
     archive._update("crawls", crawl_id, {
@@ -133,7 +126,7 @@ def interrupt_crawl(archive: Archive, data: dict[str, Any], _: Context) -> None:
     still runs on it."""
     crawl_id = int(data["crawl_id"])
     archive._begin()
-    workers = _workers(_row(archive, crawl_id)["workers"])
+    workers = crawl_workers(_row(archive, crawl_id)["workers"])
     if data.get("worker"):
         _set_worker(workers, str(data["worker"]), status="interrupted", ended=archive._now())
         archive._update("crawls", crawl_id, {"workers": json.dumps(workers)})
@@ -197,7 +190,7 @@ def check_workers(archive: Archive, context: Context) -> list[tuple[int, str]]:
                               "and run is not null").fetchall()
     died: list[tuple[int, str]] = []
     for crawl_id, text in rows:
-        workers = _workers(text)
+        workers = crawl_workers(text)
         running = [w for w in workers if w.get("status") == "running"]
         if not running:
             continue

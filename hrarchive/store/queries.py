@@ -300,7 +300,7 @@ def site_stats(db: Database) -> list[dict[str, Any]]:
 select c.site, c.id, c.status, c.started, c.finished, c.finish_reason, c.run, c.workers
 from crawls c where c.id = (select max(id) from crawls where site = c.site)""")
     for row in _rows(last):
-        row["workers"] = _workers(row["workers"])  # the workers of `hrarchive crawl --redis`
+        row["workers"] = crawl_workers(row["workers"])  # the workers of `hrarchive crawl --redis`
         row["died_workers"] = [w["name"] for w in row["workers"] if w.get("status") == "died"]
         entry(row.pop("site"))["last_run"] = row
     success = db.execute("""
@@ -311,7 +311,7 @@ where c.id = (select max(id) from crawls where site = c.site and status = 'finis
     return [sites[s] for s in sorted(sites)]
 
 
-def _workers(text: str | None) -> list[dict[str, Any]]:
+def crawl_workers(text: str | None) -> list[dict[str, Any]]:
     """A run's ``workers`` column as a list (none for a run of one process)."""
     try:
         value = json.loads(text or "[]")

@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.crawling import SHARED_SETTINGS, write_profile
-from benchmarks.scale import _child
+from benchmarks.scale import (
+    ARTICLE_COLUMNS,
+    TEASER_COLUMNS,
+    VERSION_COLUMNS,
+    _child,
+    bulk_close,
+    bulk_open,
+    insert_rows,
+)
 from benchmarks.siteserver import SiteServer
 from hrarchive.store import open_database
 
@@ -38,11 +46,8 @@ OLD_BASE = "http://old.benchsite.example"  # never fetched: not in the site's li
 def build(path: Path, stories: int) -> float:
     """An archive of ``stories`` old stories of ``SITE`` at ``path``; seconds taken."""
     started = time.monotonic()
-    db = open_database(path)
+    db = bulk_open(path, cache_mb=500)
     conn = db.conn
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -500000")
     now = "2026-11-29T00:00:00+00:00"
     conn.execute("insert into sites (id, name, base_url, languages) values (?, ?, ?, ?)",
                  [SITE, "Synthetic benchmark site", OLD_BASE, '["en"]'])
@@ -65,25 +70,13 @@ def build(path: Path, stories: int) -> float:
             teasers.append((SITE, url, f"{OLD_BASE}/archive/", title, body[:120], day, day,
                             digest, now, now, 1))
         conn.execute("BEGIN")
-        conn.executemany(
-            "insert into articles (id, site, url, title, authors, published, published_raw, "
-            "language, body_text, tags, content_hash, version, first_seen, last_seen, "
-            "last_changed, fetched_url, crawl_id, etag) values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
-        conn.executemany(
-            "insert into article_versions (article_id, version, crawl_id, seen, url, title, "
-            "authors, published, published_raw, language, body_text, body_html, tags, "
-            "content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", versions)
-        conn.executemany(
-            "insert into teasers (site, url, listing_url, title, summary, published, "
-            "published_raw, content_hash, first_seen, last_seen, crawl_id) values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", teasers)
+        insert_rows(conn, "articles", (*ARTICLE_COLUMNS, "etag"), articles)
+        insert_rows(conn, "article_versions", VERSION_COLUMNS, versions)
+        insert_rows(conn, "teasers", TEASER_COLUMNS, teasers)
         conn.commit()
         print(f"  built {ids[-1]:,} of {stories:,} ({time.monotonic() - started:.0f} s)",
               flush=True)
-    conn.execute("PRAGMA journal_mode = WAL")  # as hrarchive leaves its archives
-    db.close()
-    return time.monotonic() - started
+    return bulk_close(db, started)
 
 
 def crawl(archive: Path, site_stories: int) -> dict[str, Any]:

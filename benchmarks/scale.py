@@ -30,6 +30,7 @@ import hashlib
 import json
 import random
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,6 +39,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from sqlite_utils import Database
 
 from benchmarks.sitegen import GROUPS, PLACES, VIOLATIONS
 from benchmarks.store import percentile, queries
@@ -79,15 +82,45 @@ def _bodies(count: int, seed: int = 11) -> list[str]:
     return out
 
 
+ARTICLE_COLUMNS = ("id", "site", "url", "title", "authors", "published", "published_raw",
+                   "language", "body_text", "tags", "content_hash", "version", "first_seen",
+                   "last_seen", "last_changed", "fetched_url", "crawl_id")
+VERSION_COLUMNS = ("article_id", "version", "crawl_id", "seen", "url", "title", "authors",
+                   "published", "published_raw", "language", "body_text", "body_html", "tags",
+                   "content_hash")
+TEASER_COLUMNS = ("site", "url", "listing_url", "title", "summary", "published",
+                  "published_raw", "content_hash", "first_seen", "last_seen", "crawl_id")
+
+
+def bulk_open(path: Path, cache_mb: int) -> Database:
+    """A new archive at ``path`` (through the migrations), set up for a bulk build: no
+    journal, no syncing, a big page cache (the URL indexes take keys in no order)."""
+    db = open_database(path)
+    db.conn.execute("PRAGMA journal_mode = OFF")
+    db.conn.execute("PRAGMA synchronous = OFF")
+    db.conn.execute(f"PRAGMA cache_size = -{cache_mb * 1000}")
+    return db
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
+                rows: list[tuple[Any, ...]], verb: str = "insert") -> None:
+    """``executemany`` of ``rows`` (values in the order of ``columns``) into ``table``."""
+    marks = ", ".join("?" * len(columns))
+    conn.executemany(f"{verb} into {table} ({', '.join(columns)}) values ({marks})", rows)
+
+
+def bulk_close(db: Database, started: float) -> float:
+    """Leave the archive as hrarchive leaves its archives (WAL); seconds since ``started``."""
+    db.conn.execute("PRAGMA journal_mode = WAL")
+    db.close()
+    return time.monotonic() - started
+
+
 def build(path: Path, stories: int) -> float:
     """Write ``stories`` stories into a new archive at ``path``; seconds taken."""
     started = time.monotonic()
-    db = open_database(path)
+    db = bulk_open(path, cache_mb=1000)
     conn = db.conn
-    # a bulk build: no journal, a big page cache (the URL indexes take keys in no order)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -1000000")
     now = "2026-11-29T00:00:00+00:00"
     for site in SITES:
         conn.execute("insert into sites (id, name, base_url, languages) values (?, ?, ?, ?)",
@@ -121,30 +154,17 @@ def build(path: Path, stories: int) -> float:
             links += [(i, f"https://{site}.example/news/{max(1, i - k)}/", "related",
                        f"Related {k}", now, now) for k in (1, 2, 3)]
         conn.execute("BEGIN")
-        conn.executemany(
-            "insert into articles (id, site, url, title, authors, published, published_raw, "
-            "language, body_text, tags, content_hash, version, first_seen, last_seen, "
-            "last_changed, fetched_url, crawl_id) values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
-        conn.executemany(
-            "insert into article_versions (article_id, version, crawl_id, seen, url, title, "
-            "authors, published, published_raw, language, body_text, body_html, tags, "
-            "content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", versions)
-        conn.executemany(
-            "insert into teasers (site, url, listing_url, title, summary, published, "
-            "published_raw, content_hash, first_seen, last_seen, crawl_id) values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", teasers)
-        conn.executemany(
-            "insert or ignore into links (from_id, to_url, kind, title, first_seen, last_seen) "
-            "values (?, ?, ?, ?, ?, ?)", links)
+        insert_rows(conn, "articles", ARTICLE_COLUMNS, articles)
+        insert_rows(conn, "article_versions", VERSION_COLUMNS, versions)
+        insert_rows(conn, "teasers", TEASER_COLUMNS, teasers)
+        insert_rows(conn, "links", ("from_id", "to_url", "kind", "title", "first_seen",
+                                    "last_seen"), links, verb="insert or ignore")
         conn.execute(f"insert into [{FTS_TABLE}] (rowid, {columns}) select id, {columns} "
                      f"from articles where id between ? and ?", [ids[0], ids[-1]])
         conn.commit()
         print(f"  built {ids[-1]:,} of {stories:,} ({time.monotonic() - started:.0f} s)",
               flush=True)
-    conn.execute("PRAGMA journal_mode = WAL")  # as hrarchive leaves its archives
-    db.close()
-    return time.monotonic() - started
+    return bulk_close(db, started)
 
 
 # A child's peak RSS (ru_maxrss) starts from its parent's at fork, so the measured command
